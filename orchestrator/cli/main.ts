@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The `sandfarm` command. This file only wires subcommands; each lives in its own module.
+ *
+ * @example
+ * sandfarm sandbox doctor
+ * sandfarm sandbox exec --timeout 10 -- python3 -c 'print(6*7)'
+ */
+import { Command, CommanderError } from "commander";
+import { SandfarmError } from "../errors.js";
+import { sandboxCommand } from "./sandbox-command.js";
+
+const program = new Command("sandfarm")
+  .description("Rollout farm for LLM-in-Sandbox reinforcement learning")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+program.addCommand(sandboxCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof SandfarmError) {
+    process.stderr.write(`sandfarm: ${error.name}: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

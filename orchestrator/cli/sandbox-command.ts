@@ -1,0 +1,105 @@
+/** `sandfarm sandbox doctor | exec | gc`. */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { type SandboxConfigInput, parseSandboxConfig } from "../sandbox/config.js";
+import { DockerBackend } from "../sandbox/docker-sandbox.js";
+import { runDoctor } from "../sandbox/doctor.js";
+import { runExecuteBash } from "../tools/execute-bash.js";
+
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new InvalidArgumentError("must be a positive number");
+  return parsed;
+}
+
+interface SandboxFlags {
+  image?: string;
+  network?: string;
+  runtime?: string;
+  memory?: number;
+  cpus?: number;
+  pids?: number;
+}
+
+function withSandboxFlags(command: Command): Command {
+  return command
+    .option("--image <name>", "sandbox image (default sandfarm/sandbox:<version>)")
+    .option("--network <mode>", "none | bridge | a named network (default none)")
+    .option("--runtime <name>", "OCI runtime registered with the engine, e.g. runsc")
+    .option("--memory <mib>", "memory limit in MiB (default 2048)", positiveNumber)
+    .option("--cpus <n>", "CPU limit in cores (default 1)", positiveNumber)
+    .option("--pids <n>", "process limit (default 512)", positiveNumber);
+}
+
+function configFrom(flags: SandboxFlags, extra: SandboxConfigInput = {}) {
+  return parseSandboxConfig({
+    ...(flags.image ? { image: flags.image } : {}),
+    ...(flags.network ? { network: flags.network } : {}),
+    ...(flags.runtime ? { runtime: flags.runtime } : {}),
+    ...(flags.memory ? { memoryMb: flags.memory } : {}),
+    ...(flags.cpus ? { cpus: flags.cpus } : {}),
+    ...(flags.pids ? { pidsLimit: flags.pids } : {}),
+    ...extra,
+  });
+}
+
+export function sandboxCommand(): Command {
+  const sandbox = new Command("sandbox").description("Sandbox engine, image and lifecycle");
+
+  withSandboxFlags(sandbox.command("doctor"))
+    .description("check engine, image, limits, runtime and network; exit 0 only when all pass")
+    .option("--json", "print the checks as JSON")
+    .action(async (flags: SandboxFlags & { json?: boolean }) => {
+      const checks = await runDoctor(configFrom(flags));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+      } else {
+        for (const check of checks) {
+          process.stdout.write(
+            `${check.ok ? "ok  " : "FAIL"} ${check.name.padEnd(18)} ${check.detail}\n`,
+          );
+          if (!check.ok && check.fix)
+            process.stdout.write(`     ${"".padEnd(18)} fix: ${check.fix}\n`);
+        }
+      }
+      process.exitCode = checks.every((check) => check.ok) ? 0 : 1;
+    });
+
+  withSandboxFlags(sandbox.command("exec"))
+    .description(
+      "run COMMAND in a fresh sandbox through the execute_bash path; print the raw result as JSON",
+    )
+    .addOption(
+      new Option("--timeout <seconds>", "command timeout").argParser(positiveNumber).default(120),
+    )
+    .argument("<command...>", "the command (after --)")
+    .action(async (words: string[], flags: SandboxFlags & { timeout: number }) => {
+      const backend = new DockerBackend(configFrom(flags, { commandTimeoutS: flags.timeout }));
+      const sandbox = await backend.create();
+      const cleanUp = (): void => {
+        void sandbox.close().finally(() => process.exit(130));
+      };
+      process.once("SIGINT", cleanUp);
+      process.once("SIGTERM", cleanUp);
+      try {
+        const { result } = await runExecuteBash(sandbox, words.join(" "), flags.timeout);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      } finally {
+        process.off("SIGINT", cleanUp);
+        process.off("SIGTERM", cleanUp);
+        await sandbox.close();
+      }
+    });
+
+  sandbox
+    .command("gc")
+    .description("remove sandfarm containers whose owner process is gone or whose TTL passed")
+    .action(async () => {
+      const removed = await new DockerBackend(parseSandboxConfig()).collectGarbage();
+      for (const { id, reason } of removed)
+        process.stdout.write(`removed ${id.slice(0, 12)} (${reason})\n`);
+      process.stdout.write(`${removed.length} container(s) removed\n`);
+    });
+
+  return sandbox;
+}

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { ConfigError } from "../errors.js";
+
+/** The image tag the deploy scripts build; the version follows sandfarm's own. */
+export const DEFAULT_SANDBOX_IMAGE = "sandfarm/sandbox:0.1.0";
+
+/**
+ * Capabilities dropped from Docker's default set. The rest stay: installing packages with
+ * apt-get and pip, and chown, are part of what the model is meant to do (DESIGN.md).
+ */
+export const DROPPED_CAPABILITIES = ["NET_RAW", "MKNOD", "SYS_CHROOT", "AUDIT_WRITE", "SETFCAP"];
+
+const networkMode = z
+  .string()
+  .min(1)
+  .refine((value) => value !== "host", {
+    message:
+      "network 'host' would give the sandbox the host's network; use none, bridge or a named network",
+  });
+
+/** Sandbox configuration. Every option has its default here and nowhere else. */
+export const sandboxConfigSchema = z
+  .object({
+    /** Image to run. @default "sandfarm/sandbox:0.1.0" */
+    image: z.string().min(1).default(DEFAULT_SANDBOX_IMAGE),
+    /** Memory limit in MiB; swap is set equal so the limit is real. @default 2048 */
+    memoryMb: z.number().int().min(64).default(2048),
+    /** CPU limit in cores (fractional allowed). @default 1 */
+    cpus: z.number().positive().max(256).default(1),
+    /** Maximum number of processes and threads in the sandbox. @default 512 */
+    pidsLimit: z.number().int().min(16).default(512),
+    /** `none`, `bridge` or the name of an existing Docker network. @default "none" */
+    network: networkMode.default("none"),
+    /** OCI runtime registered with the engine (`runc`, `runsc`); unset = the engine's default. */
+    runtime: z.string().min(1).optional(),
+    /** Seconds after which the sandbox destroys itself even if sandfarm is gone. @default 7200 */
+    ttlS: z.number().int().min(10).default(7200),
+    /** Default per-command timeout in seconds. @default 120 */
+    commandTimeoutS: z.number().positive().default(120),
+    /** Bytes of raw output captured per stream before the rest is discarded. @default 1048576 */
+    captureCapBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    /** Run id recorded in the container labels. @default "adhoc" */
+    runId: z.string().min(1).default("adhoc"),
+    /** Extra environment variables set inside the sandbox (never copied from the host). */
+    env: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export type SandboxConfig = z.output<typeof sandboxConfigSchema>;
+export type SandboxConfigInput = z.input<typeof sandboxConfigSchema>;
+
+/** Validates a sandbox config, naming each bad key and how to fix it. */
+export function parseSandboxConfig(input: SandboxConfigInput = {}): SandboxConfig {
+  const result = sandboxConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? `sandbox.${issue.path.join(".")}` : "sandbox";
+    return `${key}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid sandbox config:\n  ${problems.join("\n  ")}`);
+}

@@ -1,0 +1,412 @@
+/**
+ * Docker sandboxes: one hardened container per episode, one `docker exec` of the Perl helper per
+ * command, files through tar archives.
+ *
+ * @example
+ * const backend = new DockerBackend(parseSandboxConfig({ network: "none" }));
+ * const sandbox = await backend.create();
+ * try {
+ *   const result = await sandbox.exec("python3 -c 'print(6*7)'", { timeoutS: 10 });
+ * } finally {
+ *   await sandbox.close();
+ * }
+ */
+import { randomUUID } from "node:crypto";
+import { posix } from "node:path";
+import type { Duplex } from "node:stream";
+import Docker from "dockerode";
+import { ConfigError, InfrastructureError, SandboxLostError, SandboxPathError } from "../errors.js";
+import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
+import { EXEC_HELPER_SCRIPT, KEEPER_SCRIPT } from "./exec-helper.js";
+import {
+  TAG_STATUS,
+  TAG_STDERR,
+  TAG_STDOUT,
+  dockerStreamReader,
+  helperFrameReader,
+  parseStatus,
+} from "./frames.js";
+import { LABEL_EXPIRES_AT, LABEL_MANAGED, orphanReason, sandboxLabels } from "./labels.js";
+import { extractFirstEntry, packFiles } from "./tar.js";
+import type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./types.js";
+
+/** A command longer than this goes through a file instead of argv (Linux caps one arg at 128 KiB). */
+const MAX_COMMAND_ARG_BYTES = 96 * 1024;
+/** How long past its own timeout the helper may take before the host gives up on it. */
+const HELPER_GRACE_MS = 30_000;
+/** Files the editor may read back whole. */
+const DEFAULT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
+const MAX_SYMLINK_HOPS = 8;
+
+function statusCodeOf(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+function dockerMessage(error: unknown): string {
+  const json = (error as { json?: { message?: string } } | null)?.json;
+  if (json?.message) return json.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The engine sandfarm talks to: `DOCKER_HOST` when set, else the default socket. */
+export function connectDocker(): Docker {
+  return new Docker();
+}
+
+/** Creates hardened Docker sandboxes from one config, and reaps those a dead farm left behind. */
+export class DockerBackend {
+  constructor(
+    readonly config: SandboxConfig,
+    readonly docker: Docker = connectDocker(),
+  ) {}
+
+  async create(): Promise<DockerSandbox> {
+    const { config } = this;
+    const labels = sandboxLabels(config.runId, config.ttlS);
+    const memoryBytes = config.memoryMb * 1024 * 1024;
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        Image: config.image,
+        Entrypoint: ["perl", "-e", KEEPER_SCRIPT],
+        Cmd: [String(config.ttlS)],
+        WorkingDir: "/testbed",
+        Env: Object.entries(config.env).map(([key, value]) => `${key}=${value}`),
+        Labels: labels,
+        NetworkDisabled: config.network === "none",
+        HostConfig: {
+          AutoRemove: true,
+          Memory: memoryBytes,
+          MemorySwap: memoryBytes,
+          NanoCpus: Math.round(config.cpus * 1e9),
+          PidsLimit: config.pidsLimit,
+          CapDrop: DROPPED_CAPABILITIES,
+          SecurityOpt: ["no-new-privileges"],
+          NetworkMode: config.network,
+          ...(config.runtime ? { Runtime: config.runtime } : {}),
+        },
+      });
+    } catch (error) {
+      throw this.createError(error);
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw this.createError(error);
+    }
+    return new DockerSandbox(container, config, Number(labels[LABEL_EXPIRES_AT]) * 1000);
+  }
+
+  private createError(error: unknown): Error {
+    const message = dockerMessage(error);
+    const code = statusCodeOf(error);
+    if (code === 404 && /image/i.test(message)) {
+      return new ConfigError(
+        `sandbox.image '${this.config.image}' is not in the engine: build it with 'bash deploy/image/build.sh' or set sandbox.image to an image you have`,
+        { cause: error },
+      );
+    }
+    if (/runtime/i.test(message) && this.config.runtime) {
+      return new ConfigError(
+        `sandbox.runtime '${this.config.runtime}' is not registered with the engine (${message}); register it in the daemon config or unset sandbox.runtime`,
+        { cause: error },
+      );
+    }
+    if (/network/i.test(message) && code === 404) {
+      return new ConfigError(
+        `sandbox.network '${this.config.network}' does not exist: use none, bridge, or create it with 'docker network create'`,
+        { cause: error },
+      );
+    }
+    return new InfrastructureError(`could not start a sandbox: ${message}`, { cause: error });
+  }
+
+  /** Removes labelled containers whose TTL passed or whose owner process is gone. */
+  async collectGarbage(): Promise<{ id: string; reason: string }[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_MANAGED}=true`] },
+    });
+    const removed: { id: string; reason: string }[] = [];
+    for (const info of containers) {
+      const reason = orphanReason(info.Labels);
+      if (!reason) continue;
+      try {
+        await this.docker.getContainer(info.Id).remove({ force: true });
+        removed.push({ id: info.Id, reason });
+      } catch (error) {
+        const code = statusCodeOf(error);
+        if (code !== 404 && code !== 409) throw error;
+      }
+    }
+    return removed;
+  }
+}
+
+export class DockerSandbox implements Sandbox {
+  private closed = false;
+
+  constructor(
+    private readonly container: Docker.Container,
+    private readonly config: SandboxConfig,
+    private readonly expiresAtMs: number,
+  ) {}
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.assertOpen();
+    const timeoutS = options.timeoutS ?? this.config.commandTimeoutS;
+    if (!(timeoutS > 0))
+      throw new ConfigError(`timeoutS must be a positive number of seconds, got ${timeoutS}`);
+    const started = performance.now();
+    let commandArgs = ["arg", command];
+    if (Buffer.byteLength(command, "utf8") > MAX_COMMAND_ARG_BYTES) {
+      const name = `.sandfarm-cmd-${randomUUID()}`;
+      await this.writeFiles("/tmp", [{ path: name, content: command, mode: 0o600 }]);
+      commandArgs = ["file", `/tmp/${name}`];
+    }
+    const cap = this.config.captureCapBytes;
+    let stream: Duplex;
+    let exec: Docker.Exec;
+    try {
+      exec = await this.container.exec({
+        Cmd: ["perl", "-e", EXEC_HELPER_SCRIPT, String(timeoutS), String(cap), ...commandArgs],
+        AttachStdout: true,
+        AttachStderr: true,
+        WorkingDir: "/",
+      });
+      stream = await exec.start({ hijack: true, stdin: false });
+    } catch (error) {
+      throw await this.failure(error, "could not start a command");
+    }
+
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const helperStderr: Buffer[] = [];
+    let status: Map<string, number> | undefined;
+    const helperFrames = helperFrameReader((tag, payload) => {
+      if (tag === TAG_STDOUT) stdout.push(Buffer.from(payload));
+      else if (tag === TAG_STDERR) stderr.push(Buffer.from(payload));
+      else if (tag === TAG_STATUS) status = parseStatus(payload);
+    });
+    const dockerFrames = dockerStreamReader((streamType, payload) => {
+      if (streamType === 1) helperFrames.push(Buffer.from(payload));
+      else if (helperStderr.length < 64) helperStderr.push(Buffer.from(payload));
+    });
+
+    const hung = await new Promise<boolean>((resolve, reject) => {
+      const guard = setTimeout(
+        () => {
+          stream.destroy();
+          resolve(true);
+        },
+        timeoutS * 1000 + HELPER_GRACE_MS,
+      );
+      stream.on("data", (chunk: Buffer) => dockerFrames.push(chunk));
+      stream.on("end", () => {
+        clearTimeout(guard);
+        resolve(false);
+      });
+      stream.on("close", () => {
+        clearTimeout(guard);
+        resolve(false);
+      });
+      stream.on("error", (error) => {
+        clearTimeout(guard);
+        reject(error);
+      });
+    }).catch(async (error: unknown) => {
+      throw await this.failure(error, "lost the command's output stream");
+    });
+
+    const durationMs = Math.round(performance.now() - started);
+    if (hung) {
+      throw new InfrastructureError(
+        `the sandbox's exec helper did not finish within ${HELPER_GRACE_MS / 1000} s after the ${timeoutS} s timeout`,
+      );
+    }
+    const stdoutText = Buffer.concat(stdout).subarray(0, cap).toString("utf8");
+    const stderrText = Buffer.concat(stderr).subarray(0, cap).toString("utf8");
+
+    if (status?.get("spawnFailed") === 1) {
+      throw new SandboxLostError(
+        `the sandbox cannot start a process (errno ${status.get("errno")}): its process limit (${this.config.pidsLimit}) is exhausted by processes the model left running`,
+        true,
+      );
+    }
+    if (!status) {
+      // The helper died before reporting: either the command killed it, or the sandbox died.
+      const alive = await this.checkAlive();
+      if (alive !== true) throw alive;
+      const inspected = await exec.inspect().catch(() => undefined);
+      const exitCode = inspected?.ExitCode ?? 137;
+      const helperError = Buffer.concat(helperStderr).toString("utf8").trim();
+      if (exitCode !== 137 && helperError) {
+        throw new InfrastructureError(
+          `the sandbox's exec helper failed (exit ${exitCode}): ${helperError}`,
+        );
+      }
+      return {
+        exitCode,
+        stdout: stdoutText,
+        stderr: stderrText,
+        timedOut: false,
+        truncated: false,
+        oomKilled: false,
+        runnerKilled: true,
+        durationMs,
+      };
+    }
+    const timedOut = status.get("timedOut") === 1;
+    const oomBefore = status.get("oomBefore") ?? -1;
+    const oomAfter = status.get("oomAfter") ?? -1;
+    return {
+      exitCode: timedOut ? 124 : (status.get("exit") ?? -1),
+      stdout: stdoutText,
+      stderr: stderrText,
+      timedOut,
+      truncated: (status.get("outBytes") ?? 0) > cap || (status.get("errBytes") ?? 0) > cap,
+      oomKilled: oomBefore >= 0 && oomAfter > oomBefore,
+      runnerKilled: false,
+      durationMs,
+    };
+  }
+
+  async writeFiles(dir: string, files: readonly FileToWrite[]): Promise<void> {
+    this.assertOpen();
+    if (!dir.startsWith("/"))
+      throw new ConfigError(`directory '${dir}' must be absolute, e.g. /testbed/documents`);
+    const archive = await packFiles(files);
+    try {
+      await this.container.putArchive(archive, { path: dir });
+    } catch (error) {
+      if (statusCodeOf(error) !== 404 || !(await this.containerRunning())) {
+        throw await this.failure(error, `could not write files to ${dir}`);
+      }
+      const made = await this.exec(`mkdir -p -- '${dir.replaceAll("'", "'\\''")}'`, {
+        timeoutS: 30,
+      });
+      if (made.exitCode !== 0) {
+        throw new SandboxPathError(
+          dir,
+          "not_found",
+          `cannot create directory ${dir}: ${made.stderr.trim()}`,
+        );
+      }
+      try {
+        await this.container.putArchive(archive, { path: dir });
+      } catch (retryError) {
+        throw await this.failure(retryError, `could not write files to ${dir}`);
+      }
+    }
+  }
+
+  async readFile(path: string, maxBytes = DEFAULT_READ_LIMIT_BYTES): Promise<FileRead> {
+    this.assertOpen();
+    if (!path.startsWith("/"))
+      throw new ConfigError(`path '${path}' must be absolute, e.g. /testbed/answer.txt`);
+    let current = posix.normalize(path);
+    for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop++) {
+      let archive: NodeJS.ReadableStream;
+      try {
+        archive = await this.container.getArchive({ path: current });
+      } catch (error) {
+        if (statusCodeOf(error) === 404 && (await this.containerRunning())) {
+          throw new SandboxPathError(path, "not_found", `${path} does not exist`);
+        }
+        throw await this.failure(error, `could not read ${path}`);
+      }
+      const entry = await extractFirstEntry(archive, maxBytes).catch((error: unknown) => {
+        if (error instanceof ConfigError)
+          throw new SandboxPathError(path, "too_large", `${path}: ${error.message}`);
+        throw error;
+      });
+      if (entry.kind === "file" && entry.file) return { path: current, ...entry.file };
+      if (entry.kind === "directory")
+        throw new SandboxPathError(path, "is_directory", `${path} is a directory`);
+      if (entry.kind === "symlink" && entry.linkTarget) {
+        current = posix.resolve(posix.dirname(current), entry.linkTarget);
+        continue;
+      }
+      throw new SandboxPathError(path, "not_regular_file", `${path} is not a regular file`);
+    }
+    throw new SandboxPathError(
+      path,
+      "not_regular_file",
+      `${path}: too many levels of symbolic links`,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.container.remove({ force: true });
+    } catch (error) {
+      const code = statusCodeOf(error);
+      // 404: already gone (AutoRemove, TTL). 409: removal already in progress.
+      if (code !== 404 && code !== 409) {
+        throw new InfrastructureError(
+          `could not remove sandbox ${this.id}: ${dockerMessage(error)}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ConfigError(`sandbox ${this.id} is closed; acquire a new one`);
+  }
+
+  private async containerRunning(): Promise<boolean> {
+    return (await this.checkAlive()) === true;
+  }
+
+  /** True when the container runs; otherwise the error that says why it does not. */
+  private async checkAlive(): Promise<true | SandfarmLoss> {
+    let state: Docker.ContainerInspectInfo["State"];
+    try {
+      state = (await this.container.inspect()).State;
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) {
+        return new InfrastructureError(
+          `cannot inspect sandbox ${this.id}: ${dockerMessage(error)}`,
+          { cause: error },
+        );
+      }
+      const expired = Date.now() >= this.expiresAtMs;
+      return new SandboxLostError(
+        expired
+          ? `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and removed itself`
+          : `sandbox ${this.id} was removed from outside sandfarm`,
+        false,
+      );
+    }
+    if (state.Running) return true;
+    if (state.OOMKilled) {
+      return new SandboxLostError(
+        `sandbox ${this.id} was killed by its memory limit (${this.config.memoryMb} MiB)`,
+        true,
+      );
+    }
+    return new SandboxLostError(
+      `sandbox ${this.id} stopped (exit ${state.ExitCode}) from outside sandfarm`,
+      false,
+    );
+  }
+
+  private async failure(error: unknown, what: string): Promise<Error> {
+    const alive = await this.checkAlive();
+    if (alive !== true) return alive;
+    return new InfrastructureError(`${what} in sandbox ${this.id}: ${dockerMessage(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+type SandfarmLoss = SandboxLostError | InfrastructureError;

@@ -1,0 +1,168 @@
+/**
+ * The programs sandfarm runs inside a sandbox, as Perl source passed on the command line.
+ *
+ * Perl because perl-base is Essential on every Debian-family image (ours, python:*-slim and most
+ * user images), starts in ~2 ms, and only its core modules are used (no Time::HiRes there, hence
+ * /proc/uptime for the clock). A shell wrapper cannot do what the exec helper must: after the
+ * command's shell exits, drain exactly what it wrote and return at once even while background
+ * children still hold the pipes.
+ */
+
+/**
+ * PID 1 of every sandbox. It reaps adopted orphans (so zombies never eat the pid limit), ignores
+ * the usual termination signals, and exits when the TTL is over, which removes the container
+ * (AutoRemove). The kernel never delivers a signal from inside the namespace to a PID 1 without a
+ * handler for it, so `kill -9 -1` inside cannot take the sandbox down.
+ *
+ * argv: TTL seconds.
+ */
+export const KEEPER_SCRIPT = String.raw`
+$0 = "sandfarm-keeper";
+$SIG{CHLD} = sub { 1 while waitpid(-1, 1) > 0 };
+$SIG{$_} = "IGNORE" for qw(TERM INT HUP QUIT USR1 USR2 PIPE);
+my $end = time + $ARGV[0];
+while ((my $left = $end - time) > 0) { sleep $left }
+`;
+
+/**
+ * Runs one command and streams frames on stdout: a tag byte, a big-endian u32 length, a payload.
+ * Tags: `o` a chunk of the command's stdout, `e` of its stderr, `x` the final status as
+ * `key=value` pairs. Output past the cap is read and discarded so the command runs on unchanged.
+ *
+ * The command runs as `bash -c` in /testbed (or / if the model removed it), stdin /dev/null, in
+ * its own process group, which the timeout kills whole with SIGKILL. When the shell exits, the
+ * pipes are drained without blocking (everything it wrote is in the pipe by then) and a detached
+ * drainer inherits whatever background children still hold, so they neither hold the call open
+ * nor die of SIGPIPE on their next write.
+ *
+ * argv: timeout seconds, cap bytes per stream, `arg` + command | `file` + path of a command file
+ * (a path sandfarm chose, without quotes in it).
+ * The `x` frame carries: exit, signal, timedOut, outBytes, errBytes, oomBefore, oomAfter, or
+ * spawnFailed + errno when the command could not be started.
+ */
+export const EXEC_HELPER_SCRIPT = String.raw`
+use strict;
+use POSIX ();
+$0 = "sandfarm-exec";
+my ($timeout, $cap, $mode, $arg) = @ARGV;
+# A command over Linux's 128 KiB single-argument limit arrives as a file that bash sources,
+# which behaves like "bash -c" ($0 is bash, no positional arguments).
+my $cmd = $mode eq "file" ? ". '$arg'" : $arg;
+binmode STDOUT;
+$SIG{PIPE} = "IGNORE";
+sub emit {
+  my ($tag, $data) = @_;
+  my $buf = $tag . pack("N", length $data) . $data;
+  my $off = 0;
+  while ($off < length $buf) {
+    my $n = syswrite(STDOUT, $buf, length($buf) - $off, $off);
+    if (!defined $n) { next if $!{EINTR}; POSIX::_exit(70); }
+    $off += $n;
+  }
+}
+sub now {
+  if (open(my $u, "<", "/proc/uptime")) { my $l = <$u>; close $u; return $1 if $l =~ /^([\d.]+)/; }
+  return time;
+}
+sub oom_kills {
+  for my $p ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control") {
+    if (open(my $f, "<", $p)) { while (<$f>) { if (/^oom_kill (\d+)/) { close $f; return $1; } } close $f; }
+  }
+  return -1;
+}
+my $oom_before = oom_kills();
+my ($out_r, $out_w, $err_r, $err_w, $wake_r, $wake_w);
+pipe($out_r, $out_w) or die "sandfarm-exec: pipe: $!";
+pipe($err_r, $err_w) or die "sandfarm-exec: pipe: $!";
+pipe($wake_r, $wake_w) or die "sandfarm-exec: pipe: $!";
+$SIG{CHLD} = sub { syswrite($wake_w, "c") };
+my $start = now();
+my $pid = fork();
+if (!defined $pid) {
+  emit("x", "spawnFailed=1 errno=" . ($! + 0));
+  exit 0;
+}
+if ($pid == 0) {
+  setpgrp(0, 0);
+  $SIG{$_} = "DEFAULT" for qw(PIPE CHLD);
+  open(STDIN, "<", "/dev/null");
+  open(STDOUT, ">&", $out_w);
+  open(STDERR, ">&", $err_w);
+  chdir("/testbed") or chdir("/");
+  exec("/bin/bash", "-c", $cmd) or exec("bash", "-c", $cmd);
+  POSIX::_exit(127);
+}
+setpgrp($pid, $pid);
+close $out_w; close $err_w;
+my %open = (o => $out_r, e => $err_r);
+my %sent = (o => 0, e => 0);
+my %total = (o => 0, e => 0);
+sub pump {
+  my ($tag) = @_;
+  my $n = sysread($open{$tag}, my $chunk, 65536);
+  return if !defined $n && $!{EINTR};
+  if (!$n) { close $open{$tag}; delete $open{$tag}; return; }
+  $total{$tag} += $n;
+  my $room = $cap - $sent{$tag};
+  if ($room > 0) {
+    $chunk = substr($chunk, 0, $room) if $n > $room;
+    emit($tag, $chunk);
+    $sent{$tag} += length $chunk;
+  }
+}
+sub ready {
+  my ($wait) = @_;
+  my $bits = "";
+  vec($bits, fileno($open{$_}), 1) = 1 for keys %open;
+  vec($bits, fileno($wake_r), 1) = 1;
+  my $n = select(my $rout = $bits, undef, undef, $wait);
+  return () if $n <= 0;
+  sysread($wake_r, my $junk, 64) if vec($rout, fileno($wake_r), 1);
+  return grep { vec($rout, fileno($open{$_}), 1) } keys %open;
+}
+my ($status, $timed_out) = (undef, 0);
+my $deadline = $start + $timeout;
+while (!defined $status) {
+  my $r = waitpid($pid, POSIX::WNOHANG());
+  if ($r == $pid) { $status = $?; last; }
+  my $left = $deadline - now();
+  if ($left <= 0) {
+    kill("KILL", -$pid);
+    $timed_out = 1;
+    waitpid($pid, 0);
+    $status = $?;
+    last;
+  }
+  pump($_) for ready($left);
+}
+# The shell is gone: what it wrote is already in the pipes. Take it without blocking.
+while (%open) {
+  my @r = ready(0);
+  last if !@r;
+  pump($_) for @r;
+}
+if (%open) {
+  my $drainer = fork();
+  if (defined $drainer && $drainer == 0) {
+    open(STDOUT, ">", "/dev/null"); open(STDERR, ">", "/dev/null");
+    POSIX::setsid();
+    while (%open) {
+      my $bits = "";
+      vec($bits, fileno($open{$_}), 1) = 1 for keys %open;
+      select(my $rout = $bits, undef, undef, undef);
+      for my $tag (keys %open) {
+        next if !vec($rout, fileno($open{$tag}), 1);
+        my $n = sysread($open{$tag}, my $junk, 65536);
+        if (defined $n && $n == 0) { close $open{$tag}; delete $open{$tag}; }
+      }
+    }
+    POSIX::_exit(0);
+  }
+}
+unlink $arg if $mode eq "file";
+my $exit = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
+emit("x", join(" ",
+  "exit=$exit", "signal=" . ($status & 127), "timedOut=$timed_out",
+  "outBytes=$total{o}", "errBytes=$total{e}",
+  "oomBefore=$oom_before", "oomAfter=" . oom_kills()));
+`;
