@@ -37,6 +37,8 @@ const HELPER_GRACE_MS = 30_000;
 /** Files the editor may read back whole. */
 const DEFAULT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
 const MAX_SYMLINK_HOPS = 8;
+const STATE_SETTLE_ATTEMPTS = 20;
+const STATE_SETTLE_INTERVAL_MS = 100;
 
 function statusCodeOf(error: unknown): number | undefined {
   const code = (error as { statusCode?: unknown } | null)?.statusCode;
@@ -241,7 +243,7 @@ export class DockerSandbox implements Sandbox {
     }
     if (!status) {
       // The helper died before reporting: either the command killed it, or the sandbox died.
-      const alive = await this.checkAlive();
+      const alive = await this.confirmAlive();
       if (alive !== true) throw alive;
       const inspected = await exec.inspect().catch(() => undefined);
       const exitCode = inspected?.ExitCode ?? 137;
@@ -398,6 +400,37 @@ export class DockerSandbox implements Sandbox {
       `sandbox ${this.id} stopped (exit ${state.ExitCode}) from outside sandfarm`,
       false,
     );
+  }
+
+  /**
+   * Whether the sandbox still runs commands, for when the helper vanished without a status. The
+   * exec stream can end before the engine has noticed a killed container, so a probe command
+   * decides, and a failed probe waits briefly for the engine's state to say why.
+   */
+  private async confirmAlive(): Promise<true | SandfarmLoss> {
+    try {
+      const probe = await this.container.exec({
+        Cmd: ["true"],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await probe.start({ hijack: true, stdin: false });
+      await new Promise<void>((resolve) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", () => resolve());
+        stream.resume();
+      });
+      if ((await probe.inspect()).ExitCode === 0) return true;
+    } catch {
+      // Fall through to the engine's state.
+    }
+    for (let attempt = 0; attempt < STATE_SETTLE_ATTEMPTS; attempt++) {
+      const alive = await this.checkAlive();
+      if (alive !== true) return alive;
+      await new Promise((resolve) => setTimeout(resolve, STATE_SETTLE_INTERVAL_MS));
+    }
+    return new InfrastructureError(`sandbox ${this.id} runs but cannot start commands any more`);
   }
 
   private async failure(error: unknown, what: string): Promise<Error> {

@@ -73,14 +73,19 @@ export async function extractFirstEntry(
   maxBytes: number,
 ): Promise<ExtractedEntry> {
   const extract = tar.extract();
+  const source = Readable.from(archive as AsyncIterable<Buffer>);
   return new Promise<ExtractedEntry>((resolve, reject) => {
     let settled = false;
+    // Docker streams a whole directory when asked for one: abort the response once the first
+    // header has answered, or the unread rest blocks the connection for later requests.
     const finish = (entry: ExtractedEntry | Error): void => {
       if (settled) return;
       settled = true;
       if (entry instanceof Error) reject(entry);
       else resolve(entry);
       extract.destroy();
+      source.destroy();
+      (archive as Partial<Readable>).destroy?.();
     };
     extract.on("entry", (header, stream, next) => {
       if (header.type === "directory") return finish({ kind: "directory" });
@@ -110,6 +115,7 @@ export async function extractFirstEntry(
     });
     extract.on("finish", () => finish({ kind: "other" }));
     extract.on("error", (error: Error) => finish(error));
-    Readable.from(archive as AsyncIterable<Buffer>).pipe(extract);
+    source.on("error", (error: Error) => finish(error));
+    source.pipe(extract);
   });
 }

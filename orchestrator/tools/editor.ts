@@ -283,7 +283,10 @@ export class FileEditor {
     const eol = text.includes("\r\n") ? "\r\n" : "\n";
     // Offset just past the newline that ends line `insertLine`.
     let offset = 0;
-    for (let line = 0; line < insertLine; line++) offset = text.indexOf("\n", offset) + 1;
+    for (let line = 0; line < insertLine; line++) {
+      const newline = text.indexOf("\n", offset);
+      offset = newline === -1 ? text.length : newline + 1;
+    }
     let before = text.slice(0, offset);
     const after = text.slice(offset);
     if (insertLine === lines.length && before !== "" && !before.endsWith("\n")) before += eol;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The two commands of the README, from a fresh clone on Debian/Ubuntu with Node >= 20.19:
+#
+#   bash deploy/run.sh demo   # the main job
+#   bash deploy/run.sh test   # the whole test suite (what .ci/run runs)
+#
+# Both first set up what they need, idempotently: npm packages, a Docker engine
+# (deploy/engine.sh) and the sandbox image (deploy/image/build.sh, reused when unchanged).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+setup() {
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
+    { echo "sandfarm needs Node >= 20.19 (found $(node --version))" >&2; exit 1; }
+  local lock_hash
+  lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+  if [ ! -f node_modules/.sandfarm-lock ] || [ "$(cat node_modules/.sandfarm-lock)" != "$lock_hash" ]; then
+    say "npm ci"
+    npm ci --no-audit --no-fund || exit 1
+    echo "$lock_hash" > node_modules/.sandfarm-lock
+  fi
+  say "Docker engine"
+  bash deploy/engine.sh || exit 1
+  say "sandbox image"
+  bash deploy/image/build.sh || exit 1
+}
+
+run_tests() {
+  local failed=0 report=.vitest-report.json
+  say "typecheck"
+  npm run --silent typecheck || failed=1
+  say "lint"
+  npm run --silent lint || failed=1
+  say "tests"
+  rm -f "$report"
+  npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || failed=1
+  if [ -f "$report" ]; then
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+      process.exit(r.numTotalTests > 0 && r.numFailedTests === 0 && r.success ? 0 : 1);
+    ' "$report" || failed=1
+  else
+    echo "0 passed, 1 failed"
+    echo "vitest wrote no report" >&2
+    failed=1
+  fi
+  return "$failed"
+}
+
+demo() {
+  say "sandbox doctor"
+  npx tsx orchestrator/cli/main.ts sandbox doctor || exit 1
+  say "a command in a fresh hardened sandbox"
+  npx tsx orchestrator/cli/main.ts sandbox exec --timeout 30 -- \
+    'python3 -c "import sympy as s; x = s.symbols(\"x\"); print(s.integrate(s.sin(x)**2, (x, 0, s.pi)))"; uname -sr; cat /etc/debian_version'
+  echo
+  echo "The rollout farm itself (sandfarm run / train / eval) is not built yet; this demo shows the sandbox layer."
+}
+
+case "${1:-}" in
+  test) setup; run_tests ;;
+  demo) setup; demo ;;
+  setup) setup ;;
+  *) echo "usage: bash deploy/run.sh demo|test|setup" >&2; exit 2 ;;
+esac

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../errors.js";
+import { parseSandboxConfig } from "./config.js";
+import { orphanReason, sandboxLabels } from "./labels.js";
+
+describe("parseSandboxConfig", () => {
+  it("applies every default in one place", () => {
+    expect(parseSandboxConfig()).toEqual({
+      image: "sandfarm/sandbox:0.1.0",
+      memoryMb: 2048,
+      cpus: 1,
+      pidsLimit: 512,
+      network: "none",
+      ttlS: 7200,
+      commandTimeoutS: 120,
+      captureCapBytes: 1048576,
+      runId: "adhoc",
+      env: {},
+    });
+  });
+  it("names the key and the fix", () => {
+    expect(() => parseSandboxConfig({ memoryMb: 10 })).toThrow(/sandbox\.memoryMb: .*64/);
+    expect(() => parseSandboxConfig({ network: "host" })).toThrow(
+      /sandbox\.network: .*use none, bridge/,
+    );
+    expect(() => parseSandboxConfig({ memroyMb: 512 } as never)).toThrow(ConfigError);
+    expect(() => parseSandboxConfig({ memroyMb: 512 } as never)).toThrow(/memroyMb/);
+  });
+});
+
+describe("orphanReason", () => {
+  it("keeps a live owner's sandbox and reaps expired or ownerless ones", () => {
+    const now = Date.now();
+    expect(orphanReason(sandboxLabels("run", 60, now), now)).toBeUndefined();
+    expect(orphanReason(sandboxLabels("run", 60, now), now + 61_000)).toBe("ttl expired");
+    const deadOwner = { ...sandboxLabels("run", 60, now), "sandfarm.owner-pid": "999999999" };
+    expect(orphanReason(deadOwner, now)).toBe("owner pid 999999999 is gone");
+    const elsewhere = { ...deadOwner, "sandfarm.owner-host": "another-host" };
+    expect(orphanReason(elsewhere, now)).toBeUndefined();
+  });
+});
