@@ -33,6 +33,8 @@ run_tests() {
   npm run --silent typecheck || failed=1
   say "lint"
   npm run --silent lint || failed=1
+  say "build"
+  npm run --silent build && echo "build ok" || failed=1
   say "tests"
   rm -f "$report"
   npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || failed=1

@@ -35,7 +35,13 @@ export class SandboxLostError extends SandfarmError {
 }
 
 /** What went wrong with a path the model named inside its sandbox. */
-export type SandboxPathProblem = "not_found" | "is_directory" | "not_regular_file" | "too_large";
+export type SandboxPathProblem =
+  | "not_found"
+  | "is_directory"
+  | "not_regular_file"
+  | "too_large"
+  /** The engine refused the path (e.g. a file used as a directory, /proc). */
+  | "rejected";
 
 /** A path inside the sandbox cannot be read as asked; the model can fix it and try again. */
 export class SandboxPathError extends ModelError {

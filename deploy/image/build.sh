@@ -6,7 +6,8 @@
 #   options: --tag NAME:VERSION  --force (rebuild even when the recipe matches)
 #
 # The offline build is not reproducible byte for byte (debootstrap), so reuse is keyed on a hash
-# of the recipe (this script + packages.txt) stored as the image label `sandfarm.recipe`. The
+# of the recipe (packages.txt, finish-rootfs.sh, the suite) stored as the image label
+# `sandfarm.recipe`; changes to this script's logging or options do not rebuild. The
 # root filesystem stays in $SANDFARM_STATE_DIR/rootfs/<hash> (default /var/lib/sandfarm): the
 # local (bubblewrap) backend runs on it.
 # Environment: SANDFARM_STATE_DIR, SANDFARM_DEBIAN_MIRROR (default http://deb.debian.org/debian),
@@ -50,7 +51,7 @@ state_dir=${SANDFARM_STATE_DIR:-/var/lib/sandfarm}
 mirror=${SANDFARM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=${SANDFARM_DEBIAN_SUITE:-bookworm}
 packages=$(grep -v '^#' "$here/packages.txt" | grep -v '^$' | paste -sd, -)
-recipe=$(cat "$here/build.sh" "$here/packages.txt" <(echo "$suite") | sha256sum | cut -c1-16)
+recipe=$(cat "$here/packages.txt" "$here/finish-rootfs.sh" <(echo "$suite") | sha256sum | cut -c1-16)
 
 current=$(docker image inspect --format '{{index .Config.Labels "sandfarm.recipe"}}' "$tag" 2>/dev/null || true)
 rootfs="$state_dir/rootfs/$recipe"
@@ -64,6 +65,7 @@ if [ "$force" = 1 ] || [ ! -f "$rootfs/.sandfarm-complete" ]; then
   if ! command -v debootstrap >/dev/null 2>&1; then
     command -v apt-get >/dev/null 2>&1 || fail "debootstrap is missing and there is no apt-get to install it"
     say "installing debootstrap"
+    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   fi
   work="$rootfs.partial"
@@ -73,16 +75,13 @@ if [ "$force" = 1 ] || [ ! -f "$rootfs/.sandfarm-complete" ]; then
   debootstrap --variant=minbase --include="$packages" "$suite" "$work" "$mirror" \
     >"$state_dir/debootstrap-$recipe.log" 2>&1 ||
     { tail -n 20 "$state_dir/debootstrap-$recipe.log" >&2; fail "debootstrap failed; log: $state_dir/debootstrap-$recipe.log"; }
-  # Downloaded .debs are dead weight; pip must be allowed to install into the system Python
-  # (installing packages is one of the capabilities the model is meant to use).
-  rm -f "$work"/var/cache/apt/archives/*.deb
-  rm -f "$work"/usr/lib/python3*/EXTERNALLY-MANAGED
-  mkdir -p "$work/testbed"
+  bash "$here/finish-rootfs.sh" "$work"
   touch "$work/.sandfarm-complete"
   rm -rf "$rootfs"
   mv "$work" "$rootfs"
 fi
 
+previous_id=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 say "importing $rootfs as $tag"
 tar -C "$rootfs" --exclude=./.sandfarm-complete -c . |
   docker import \
@@ -91,4 +90,11 @@ tar -C "$rootfs" --exclude=./.sandfarm-complete -c . |
     --change "LABEL sandfarm.recipe=$recipe sandfarm.version=$version" \
     --change 'CMD ["bash"]' \
     - "$tag" >/dev/null
+# What an older recipe left: its image (now untagged) and its root filesystem.
+if [ -n "$previous_id" ] && [ "$previous_id" != "$(docker image inspect --format '{{.Id}}' "$tag")" ]; then
+  docker rmi "$previous_id" >/dev/null 2>&1 || true
+fi
+for stale in "$state_dir"/rootfs/*; do
+  [ "$stale" = "$rootfs" ] || rm -rf "$stale"
+done
 report_size "built offline, recipe $recipe, root filesystem kept in $rootfs"

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { afterAll, describe, expect, it } from "vitest";
@@ -65,6 +65,29 @@ describe("sandfarm sandbox exec", () => {
     expect(await containersOwnedBy(run.pid)).toBe(0);
   });
 
+  it("removes its sandbox when interrupted with SIGINT", async () => {
+    const child = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      main,
+      "sandbox",
+      "exec",
+      "--",
+      "sleep 60",
+    ]);
+    const pid = child.pid ?? -1;
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    for (let waited = 0; waited < 60 && (await containersOwnedBy(pid)) === 0; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(await containersOwnedBy(pid)).toBe(1);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(await containersOwnedBy(pid)).toBe(0);
+  });
+
   it("reports a timeout", async () => {
     const run = await sandfarm("sandbox", "exec", "--timeout", "1", "--", "sleep", "30");
     expect(JSON.parse(run.stdout)).toMatchObject({ exitCode: 124, timedOut: true });
@@ -82,6 +105,22 @@ describe("sandfarm sandbox exec", () => {
     expect(run.stderr).toContain(
       "sandbox.network: network 'host' would give the sandbox the host's network",
     );
+  });
+});
+
+describe("sandbox config errors from the engine", () => {
+  it("names an unregistered runtime and the fix", async () => {
+    const run = await sandfarm("sandbox", "exec", "--runtime", "no-such-runtime", "--", "true");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "sandbox.runtime 'no-such-runtime' is not registered with the engine",
+    );
+  });
+
+  it("names a missing network and the fix", async () => {
+    const run = await sandfarm("sandbox", "exec", "--network", "no-such-network", "--", "true");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("sandbox.network 'no-such-network' does not exist");
   });
 });
 

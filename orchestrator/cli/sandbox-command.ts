@@ -1,7 +1,7 @@
 /** `sandfarm sandbox doctor | exec | gc`. */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type SandboxConfigInput, parseSandboxConfig } from "../sandbox/config.js";
-import { DockerBackend } from "../sandbox/docker-sandbox.js";
+import { DockerBackend, type DockerSandbox } from "../sandbox/docker-sandbox.js";
 import { runDoctor } from "../sandbox/doctor.js";
 import { runExecuteBash } from "../tools/execute-bash.js";
 
@@ -75,19 +75,27 @@ export function sandboxCommand(): Command {
     .argument("<command...>", "the command (after --)")
     .action(async (words: string[], flags: SandboxFlags & { timeout: number }) => {
       const backend = new DockerBackend(configFrom(flags, { commandTimeoutS: flags.timeout }));
-      const sandbox = await backend.create();
-      const cleanUp = (): void => {
-        void sandbox.close().finally(() => process.exit(130));
+      // The handler is in place before the container exists, so no signal can leak one.
+      let sandbox: DockerSandbox | undefined;
+      let interrupted = false;
+      const onSignal = (): void => {
+        interrupted = true;
+        if (sandbox) void sandbox.close().finally(() => process.exit(130));
       };
-      process.once("SIGINT", cleanUp);
-      process.once("SIGTERM", cleanUp);
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
       try {
+        sandbox = await backend.create();
+        if (interrupted) {
+          await sandbox.close();
+          process.exit(130);
+        }
         const { result } = await runExecuteBash(sandbox, words.join(" "), flags.timeout);
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } finally {
-        process.off("SIGINT", cleanUp);
-        process.off("SIGTERM", cleanUp);
-        await sandbox.close();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await sandbox?.close();
       }
     });
 

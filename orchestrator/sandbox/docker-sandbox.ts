@@ -48,7 +48,8 @@ function statusCodeOf(error: unknown): number | undefined {
 function dockerMessage(error: unknown): string {
   const json = (error as { json?: { message?: string } } | null)?.json;
   if (json?.message) return json.message;
-  return error instanceof Error ? error.message : String(error);
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
 }
 
 /** The engine sandfarm talks to: `DOCKER_HOST` when set, else the default socket. */
@@ -288,7 +289,7 @@ export class DockerSandbox implements Sandbox {
       await this.container.putArchive(archive, { path: dir });
     } catch (error) {
       if (statusCodeOf(error) !== 404 || !(await this.containerRunning())) {
-        throw await this.failure(error, `could not write files to ${dir}`);
+        throw await this.pathFailure(error, dir, `cannot write files to ${dir}`);
       }
       const made = await this.exec(`mkdir -p -- '${dir.replaceAll("'", "'\\''")}'`, {
         timeoutS: 30,
@@ -296,14 +297,14 @@ export class DockerSandbox implements Sandbox {
       if (made.exitCode !== 0) {
         throw new SandboxPathError(
           dir,
-          "not_found",
+          "rejected",
           `cannot create directory ${dir}: ${made.stderr.trim()}`,
         );
       }
       try {
         await this.container.putArchive(archive, { path: dir });
       } catch (retryError) {
-        throw await this.failure(retryError, `could not write files to ${dir}`);
+        throw await this.pathFailure(retryError, dir, `cannot write files to ${dir}`);
       }
     }
   }
@@ -321,7 +322,7 @@ export class DockerSandbox implements Sandbox {
         if (statusCodeOf(error) === 404 && (await this.containerRunning())) {
           throw new SandboxPathError(path, "not_found", `${path} does not exist`);
         }
-        throw await this.failure(error, `could not read ${path}`);
+        throw await this.pathFailure(error, path, `cannot read ${path}`);
       }
       const entry = await extractFirstEntry(archive, maxBytes).catch((error: unknown) => {
         if (error instanceof ConfigError)
@@ -431,6 +432,17 @@ export class DockerSandbox implements Sandbox {
       await new Promise((resolve) => setTimeout(resolve, STATE_SETTLE_INTERVAL_MS));
     }
     return new InfrastructureError(`sandbox ${this.id} runs but cannot start commands any more`);
+  }
+
+  /**
+   * An archive-API error on a path while the container runs is the path's problem (a file used
+   * as a directory, /proc, ...), which the model can fix; the host's overlay path is scrubbed.
+   */
+  private async pathFailure(error: unknown, path: string, what: string): Promise<Error> {
+    const alive = await this.checkAlive();
+    if (alive !== true) return alive;
+    const message = dockerMessage(error).replace(/[^\s:]*\/merged(?=\/)/g, "");
+    return new SandboxPathError(path, "rejected", `${what}: ${message}`);
   }
 
   private async failure(error: unknown, what: string): Promise<Error> {

@@ -113,6 +113,28 @@ describe("create", () => {
     expect((await sandbox().exec("wc -c < /testbed/big.txt")).stdout).toBe("660000\n");
   });
 
+  it("turns a path the engine refuses into advice, not an infrastructure error", async () => {
+    await sandbox().exec("echo x > /testbed/plain.txt");
+    const under = await run({
+      command: "create",
+      path: "/testbed/plain.txt/sub.txt",
+      file_text: "hi",
+    });
+    expect(under).toEqual({
+      isError: true,
+      observation:
+        "cannot write files to /testbed/plain.txt: extraction point is not a directory. Use a path inside a directory, e.g. under /testbed.",
+    });
+    const view = await run({ command: "view", path: "/testbed/plain.txt/sub.txt" });
+    expect(view.isError).toBe(true);
+    expect(view.observation).toMatch(
+      /^cannot read \/testbed\/plain\.txt\/sub\.txt: lstat \/testbed\/plain\.txt\/sub\.txt: not a directory/,
+    );
+    const proc = await run({ command: "create", path: "/proc/sys/kernel/x.txt", file_text: "hi" });
+    expect(proc.isError).toBe(true);
+    expect(proc.observation).toMatch(/^cannot write files to \/proc\/sys\/kernel: /);
+  });
+
   it("refuses an existing file and a missing file_text", async () => {
     await sandbox().writeFiles("/testbed/c", [{ path: "exists.txt", content: "keep me" }]);
     const result = await run({

@@ -129,6 +129,8 @@ export class FileEditor {
         return `${error.path} is too large for the editor. Inspect it with grep, head or tail through execute_bash.`;
       case "not_regular_file":
         return `${error.path} is not a regular file (${error.message}). Inspect it through execute_bash.`;
+      case "rejected":
+        return `${error.message}. Use a path inside a directory, e.g. under /testbed.`;
     }
   }
 
@@ -219,7 +221,9 @@ export class FileEditor {
       await this.sandbox.readFile(path, EXISTENCE_PROBE_BYTES);
       return true;
     } catch (error) {
-      if (error instanceof SandboxPathError) return error.problem !== "not_found";
+      if (error instanceof SandboxPathError) {
+        return error.problem !== "not_found" && error.problem !== "rejected";
+      }
       throw error;
     }
   }

@@ -1,0 +1,17 @@
+/**
+ * Benchmarks: `npm run bench -- NAME [--quick]`. Each prints a table and writes
+ * bench/results/NAME.json; each compares against a baseline measured in the same run.
+ */
+import { runExecBenchmark } from "./exec.js";
+
+const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
+  exec: runExecBenchmark,
+};
+
+const [name, ...flags] = process.argv.slice(2);
+const run = name ? benchmarks[name] : undefined;
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- ${Object.keys(benchmarks).join("|")} [--quick]\n`);
+  process.exit(2);
+}
+await run(flags.includes("--quick"));
