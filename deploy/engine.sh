@@ -18,6 +18,8 @@ say() { printf 'engine: %s\n' "$*"; }
 fail() { printf 'engine: error: %s\n' "$*" >&2; exit 1; }
 
 engine_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+# /proc instead of pgrep: procps is not on every minimal machine.
+dockerd_running() { grep -qsx dockerd /proc/[0-9]*/comm; }
 
 if engine_answers; then
   say "a Docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock} ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
@@ -25,6 +27,9 @@ if engine_answers; then
 fi
 if [ -n "${DOCKER_HOST:-}" ]; then
   fail "DOCKER_HOST=$DOCKER_HOST does not answer. Start that engine, or unset DOCKER_HOST so this script starts a local one."
+fi
+if [ "$(id -u)" != 0 ] && [ -S /var/run/docker.sock ] && [ ! -w /var/run/docker.sock ]; then
+  fail "an engine listens on /var/run/docker.sock but this user may not use it. Add the user to the 'docker' group, or run as root."
 fi
 if [ "$(id -u)" != 0 ]; then
   fail "no Docker engine answers and starting one needs root. Run this script as root, or start Docker yourself and set DOCKER_HOST."
@@ -39,7 +44,7 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get install -y -qq docker.io >/dev/null
 fi
 
-if pgrep -x dockerd >/dev/null 2>&1; then
+if dockerd_running; then
   say "dockerd is running but does not answer yet; waiting"
 else
   if [ -f /var/run/docker.pid ]; then
