@@ -179,6 +179,29 @@ describe("hostile commands", () => {
   });
 });
 
+describe("self-destruct", () => {
+  it("removes a sandbox whose TTL ran out, with sandfarm out of the loop", async () => {
+    const sandbox = await testBackend({ ttlS: 10 }).create();
+    try {
+      expect((await sandbox.exec("echo up")).stdout).toBe("up\n");
+      let gone = false;
+      for (let waited = 0; waited < 60 && !gone; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        gone = await sandbox["container"].inspect().then(
+          () => false,
+          () => true,
+        );
+      }
+      expect(gone).toBe(true);
+      await expect(sandbox.exec("true")).rejects.toThrow(
+        /reached its TTL \(10 s\) and removed itself/,
+      );
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
 describe("attribution after removal", () => {
   let sandbox: DockerSandbox;
   beforeAll(async () => {
