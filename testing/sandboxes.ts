@@ -35,3 +35,6 @@ export function useSandbox(overrides: SandboxConfigInput = {}): () => DockerSand
     return sandbox;
   };
 }
+
+/** Both ways commands reach a Docker sandbox; the tool and hostile suites run on each. */
+export const EXEC_MODES = ["runner", "exec"] as const;

@@ -14,6 +14,7 @@ describe("parseSandboxConfig", () => {
       ttlS: 7200,
       commandTimeoutS: 120,
       captureCapBytes: 1048576,
+      execMode: "runner",
       runId: "adhoc",
       env: {},
     });

@@ -43,6 +43,12 @@ export const sandboxConfigSchema = z
       .int()
       .min(1024)
       .default(1024 * 1024),
+    /**
+     * How commands reach the sandbox: `runner` (one long-lived process per sandbox, a fork per
+     * command; falls back to `exec` if the image cannot run it) or `exec` (one docker exec per
+     * command). @default "runner"
+     */
+    execMode: z.enum(["runner", "exec"]).default("runner"),
     /** Run id recorded in the container labels. @default "adhoc" */
     runId: z.string().min(1).default("adhoc"),
     /** Extra environment variables set inside the sandbox (never copied from the host). */

@@ -13,27 +13,28 @@
  */
 import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
-import type { Duplex } from "node:stream";
 import Docker from "dockerode";
-import { ConfigError, InfrastructureError, SandboxLostError, SandboxPathError } from "../errors.js";
-import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
-import { EXEC_HELPER_SCRIPT, KEEPER_SCRIPT } from "./exec-helper.js";
 import {
-  TAG_STATUS,
-  TAG_STDERR,
-  TAG_STDOUT,
-  dockerStreamReader,
-  helperFrameReader,
-  parseStatus,
-} from "./frames.js";
+  ConfigError,
+  InfrastructureError,
+  SandboxLostError,
+  SandboxPathError,
+  SandfarmError,
+} from "../errors.js";
+import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
+import {
+  HELPER_GRACE_MS,
+  type RawCommandOutput,
+  RunnerChannel,
+  runOneShot,
+} from "./command-channel.js";
+import { KEEPER_SCRIPT } from "./exec-helper.js";
 import { LABEL_EXPIRES_AT, LABEL_MANAGED, orphanReason, sandboxLabels } from "./labels.js";
 import { extractFirstEntry, packFiles } from "./tar.js";
 import type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./types.js";
 
 /** A command longer than this goes through a file instead of argv (Linux caps one arg at 128 KiB). */
 const MAX_COMMAND_ARG_BYTES = 96 * 1024;
-/** How long past its own timeout the helper may take before the host gives up on it. */
-const HELPER_GRACE_MS = 30_000;
 /** Files the editor may read back whole. */
 const DEFAULT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
 const MAX_SYMLINK_HOPS = 8;
@@ -150,6 +151,11 @@ export class DockerBackend {
 
 export class DockerSandbox implements Sandbox {
   private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private runner?: RunnerChannel;
+  private runnerUnusable = false;
+  /** Why the runner could not start, when commands fell back to one exec each. */
+  runnerProblem?: string;
 
   constructor(
     private readonly container: Docker.Container,
@@ -164,78 +170,100 @@ export class DockerSandbox implements Sandbox {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.assertOpen();
     const timeoutS = options.timeoutS ?? this.config.commandTimeoutS;
-    if (!(timeoutS > 0))
+    if (!(timeoutS > 0)) {
       throw new ConfigError(`timeoutS must be a positive number of seconds, got ${timeoutS}`);
+    }
+    // One command at a time: the runner serves one, and a model's turns are sequential anyway.
+    const turn = this.queue.then(() => this.execNow(command, timeoutS));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * Starts the runner now rather than on the first command (a warm pool does this). Returns
+   * false when the image has no usable runner, so commands will use one exec each.
+   */
+  async warmUp(): Promise<boolean> {
+    this.assertOpen();
+    if (this.config.execMode !== "runner") return false;
+    return (await this.ensureRunner()) !== undefined;
+  }
+
+  /** True when the sandbox answers: the runner's ping, or a probe command without a runner. */
+  async isResponsive(timeoutMs = 2000): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.runner?.isAlive) return this.runner.ping(timeoutMs);
+    return (await this.confirmAlive()) === true;
+  }
+
+  /** Which path commands take now: `runner`, or `exec` (one docker exec each). */
+  get execPath(): "runner" | "exec" {
+    return this.config.execMode === "runner" && !this.runnerUnusable ? "runner" : "exec";
+  }
+
+  private async execNow(command: string, timeoutS: number): Promise<ExecResult> {
     const started = performance.now();
-    let commandArgs = ["arg", command];
+    const cap = this.config.captureCapBytes;
+    let raw: RawCommandOutput;
+    try {
+      const runner = this.config.execMode === "runner" ? await this.ensureRunner() : undefined;
+      raw = runner
+        ? await runner.run(command, timeoutS, cap)
+        : await this.runThroughExec(command, timeoutS, cap);
+    } catch (error) {
+      if (error instanceof SandfarmError) throw error;
+      throw await this.failure(error, "could not run a command");
+    }
+    const durationMs = Math.round(performance.now() - started);
+    return this.judge(raw, timeoutS, durationMs);
+  }
+
+  private async runThroughExec(
+    command: string,
+    timeoutS: number,
+    cap: number,
+  ): Promise<RawCommandOutput> {
+    let commandFile: string | undefined;
     if (Buffer.byteLength(command, "utf8") > MAX_COMMAND_ARG_BYTES) {
       const name = `.sandfarm-cmd-${randomUUID()}`;
       await this.writeFiles("/tmp", [{ path: name, content: command, mode: 0o600 }]);
-      commandArgs = ["file", `/tmp/${name}`];
+      commandFile = `/tmp/${name}`;
     }
-    const cap = this.config.captureCapBytes;
-    let stream: Duplex;
-    let exec: Docker.Exec;
+    return runOneShot(this.container, command, commandFile, timeoutS, cap);
+  }
+
+  /** The live runner, started (or restarted after the model killed it) as needed. */
+  private async ensureRunner(): Promise<RunnerChannel | undefined> {
+    if (this.runnerUnusable) return undefined;
+    if (this.runner?.isAlive) return this.runner;
     try {
-      exec = await this.container.exec({
-        Cmd: ["perl", "-e", EXEC_HELPER_SCRIPT, String(timeoutS), String(cap), ...commandArgs],
-        AttachStdout: true,
-        AttachStderr: true,
-        WorkingDir: "/",
-      });
-      stream = await exec.start({ hijack: true, stdin: false });
+      this.runner = await RunnerChannel.open(this.container);
+      return this.runner;
     } catch (error) {
-      throw await this.failure(error, "could not start a command");
+      const alive = await this.checkAlive();
+      if (alive !== true) throw alive;
+      // The image cannot run the runner (no perl?): fall back to one exec per command.
+      this.runnerUnusable = true;
+      this.runnerProblem = error instanceof Error ? error.message : String(error);
+      return undefined;
     }
+  }
 
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const helperStderr: Buffer[] = [];
-    let status: Map<string, number> | undefined;
-    const helperFrames = helperFrameReader((tag, payload) => {
-      if (tag === TAG_STDOUT) stdout.push(Buffer.from(payload));
-      else if (tag === TAG_STDERR) stderr.push(Buffer.from(payload));
-      else if (tag === TAG_STATUS) status = parseStatus(payload);
-    });
-    const dockerFrames = dockerStreamReader((streamType, payload) => {
-      if (streamType === 1) helperFrames.push(Buffer.from(payload));
-      else if (helperStderr.length < 64) helperStderr.push(Buffer.from(payload));
-    });
-
-    const hung = await new Promise<boolean>((resolve, reject) => {
-      const guard = setTimeout(
-        () => {
-          stream.destroy();
-          resolve(true);
-        },
-        timeoutS * 1000 + HELPER_GRACE_MS,
-      );
-      stream.on("data", (chunk: Buffer) => dockerFrames.push(chunk));
-      stream.on("end", () => {
-        clearTimeout(guard);
-        resolve(false);
-      });
-      stream.on("close", () => {
-        clearTimeout(guard);
-        resolve(false);
-      });
-      stream.on("error", (error) => {
-        clearTimeout(guard);
-        reject(error);
-      });
-    }).catch(async (error: unknown) => {
-      throw await this.failure(error, "lost the command's output stream");
-    });
-
-    const durationMs = Math.round(performance.now() - started);
-    if (hung) {
+  /** Turns what came back into a result, or into the error that says whose fault it was. */
+  private async judge(
+    raw: RawCommandOutput,
+    timeoutS: number,
+    durationMs: number,
+  ): Promise<ExecResult> {
+    const cap = this.config.captureCapBytes;
+    if (raw.hung) {
       throw new InfrastructureError(
-        `the sandbox's exec helper did not finish within ${HELPER_GRACE_MS / 1000} s after the ${timeoutS} s timeout`,
+        `the sandbox's command runner did not answer within ${HELPER_GRACE_MS / 1000} s after the ${timeoutS} s timeout`,
       );
     }
-    const stdoutText = Buffer.concat(stdout).subarray(0, cap).toString("utf8");
-    const stderrText = Buffer.concat(stderr).subarray(0, cap).toString("utf8");
-
+    const stdout = raw.stdout.subarray(0, cap).toString("utf8");
+    const stderr = raw.stderr.subarray(0, cap).toString("utf8");
+    const status = raw.status;
     if (status?.get("spawnFailed") === 1) {
       throw new SandboxLostError(
         `the sandbox cannot start a process (errno ${status.get("errno")}): its process limit (${this.config.pidsLimit}) is exhausted by processes the model left running`,
@@ -243,21 +271,19 @@ export class DockerSandbox implements Sandbox {
       );
     }
     if (!status) {
-      // The helper died before reporting: either the command killed it, or the sandbox died.
+      // The helper or runner died before reporting: the command killed it, or the sandbox died.
       const alive = await this.confirmAlive();
       if (alive !== true) throw alive;
-      const inspected = await exec.inspect().catch(() => undefined);
-      const exitCode = inspected?.ExitCode ?? 137;
-      const helperError = Buffer.concat(helperStderr).toString("utf8").trim();
-      if (exitCode !== 137 && helperError) {
+      const exitCode = raw.helperExitCode ?? 137;
+      if (exitCode !== 137 && raw.helperError) {
         throw new InfrastructureError(
-          `the sandbox's exec helper failed (exit ${exitCode}): ${helperError}`,
+          `the sandbox's command runner failed (exit ${exitCode}): ${raw.helperError}`,
         );
       }
       return {
         exitCode,
-        stdout: stdoutText,
-        stderr: stderrText,
+        stdout,
+        stderr,
         timedOut: false,
         truncated: false,
         oomKilled: false,
@@ -270,8 +296,8 @@ export class DockerSandbox implements Sandbox {
     const oomAfter = status.get("oomAfter") ?? -1;
     return {
       exitCode: timedOut ? 124 : (status.get("exit") ?? -1),
-      stdout: stdoutText,
-      stderr: stderrText,
+      stdout,
+      stderr,
       timedOut,
       truncated: (status.get("outBytes") ?? 0) > cap || (status.get("errBytes") ?? 0) > cap,
       oomKilled: oomBefore >= 0 && oomAfter > oomBefore,
@@ -348,6 +374,7 @@ export class DockerSandbox implements Sandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.runner?.close();
     try {
       await this.container.remove({ force: true });
     } catch (error) {

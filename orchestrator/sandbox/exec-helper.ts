@@ -25,30 +25,29 @@ while ((my $left = $end - time) > 0) { sleep $left }
 `;
 
 /**
- * Runs one command and streams frames on stdout: a tag byte, a big-endian u32 length, a payload.
- * Tags: `o` a chunk of the command's stdout, `e` of its stderr, `x` the final status as
- * `key=value` pairs. Output past the cap is read and discarded so the command runs on unchanged.
+ * Running one command, shared by the one-shot helper and the runner. Output goes out as frames
+ * on stdout: a tag byte, a big-endian u32 length, a payload. Tags: `o` a chunk of the command's
+ * stdout, `e` of its stderr, `x` the final status as `key=value` pairs (exit, signal, timedOut,
+ * outBytes, errBytes, oomBefore, oomAfter; or spawnFailed + errno). Output past the cap is read
+ * and discarded so the command runs on unchanged.
  *
  * The command runs as `bash -c` in /testbed (or / if the model removed it), stdin /dev/null, in
  * its own process group, which the timeout kills whole with SIGKILL. When the shell exits, the
  * pipes are drained without blocking (everything it wrote is in the pipe by then) and a detached
- * drainer inherits whatever background children still hold, so they neither hold the call open
- * nor die of SIGPIPE on their next write.
- *
- * argv: timeout seconds, cap bytes per stream, `arg` + command | `file` + path of a command file
- * (a path sandfarm chose, without quotes in it).
- * The `x` frame carries: exit, signal, timedOut, outBytes, errBytes, oomBefore, oomAfter, or
- * spawnFailed + errno when the command could not be started.
+ * drainer, reparented to the keeper, inherits whatever background children still hold, so they
+ * neither hold the call open nor die of SIGPIPE on their next write. A command over Linux's
+ * 128 KiB single-argument limit is written to a file that bash sources, which behaves like
+ * `bash -c` ($0 is bash, no positional arguments).
  */
-export const EXEC_HELPER_SCRIPT = String.raw`
+const RUN_COMMAND_CORE = String.raw`
 use strict;
-$0 = "sandfarm-exec";
-my ($timeout, $cap, $mode, $arg) = @ARGV;
-# A command over Linux's 128 KiB single-argument limit arrives as a file that bash sources,
-# which behaves like "bash -c" ($0 is bash, no positional arguments).
-my $cmd = $mode eq "file" ? ". '$arg'" : $arg;
 binmode STDOUT;
+binmode STDIN;
 $SIG{PIPE} = "IGNORE";
+my ($wake_r, $wake_w);
+pipe($wake_r, $wake_w) or die "sandfarm: pipe: $!";
+$SIG{CHLD} = sub { syswrite($wake_w, "c") };
+my $commands_run = 0;
 sub emit {
   my ($tag, $data) = @_;
   my $buf = $tag . pack("N", length $data) . $data;
@@ -69,99 +68,158 @@ sub oom_kills {
   }
   return -1;
 }
-my $oom_before = oom_kills();
-my ($out_r, $out_w, $err_r, $err_w, $wake_r, $wake_w);
-pipe($out_r, $out_w) or die "sandfarm-exec: pipe: $!";
-pipe($err_r, $err_w) or die "sandfarm-exec: pipe: $!";
-pipe($wake_r, $wake_w) or die "sandfarm-exec: pipe: $!";
-$SIG{CHLD} = sub { syswrite($wake_w, "c") };
-my $start = now();
-my $pid = fork();
-if (!defined $pid) {
-  emit("x", "spawnFailed=1 errno=" . ($! + 0));
-  exit 0;
-}
-if ($pid == 0) {
-  setpgrp(0, 0);
-  $SIG{$_} = "DEFAULT" for qw(PIPE CHLD);
-  open(STDIN, "<", "/dev/null");
-  open(STDOUT, ">&", $out_w);
-  open(STDERR, ">&", $err_w);
-  chdir("/testbed") or chdir("/");
-  exec("/bin/bash", "-c", $cmd) or exec("bash", "-c", $cmd);
-  exit 127;
-}
-setpgrp($pid, $pid);
-close $out_w; close $err_w;
-my %open = (o => $out_r, e => $err_r);
-my %sent = (o => 0, e => 0);
-my %total = (o => 0, e => 0);
-sub pump {
-  my ($tag) = @_;
-  my $n = sysread($open{$tag}, my $chunk, 65536);
-  return if !defined $n && $!{EINTR};
-  if (!$n) { close $open{$tag}; delete $open{$tag}; return; }
-  $total{$tag} += $n;
-  my $room = $cap - $sent{$tag};
-  if ($room > 0) {
-    $chunk = substr($chunk, 0, $room) if $n > $room;
-    emit($tag, $chunk);
-    $sent{$tag} += length $chunk;
+sub run_command {
+  my ($cmd, $timeout, $cap) = @_;
+  $commands_run++;
+  my $script;
+  if (length($cmd) > 98304) {
+    $script = "/tmp/.sandfarm-cmd-$$-$commands_run";
+    open(my $f, ">", $script) or do { emit("x", "spawnFailed=1 errno=" . ($! + 0)); return; };
+    binmode $f; print $f $cmd; close $f;
+    $cmd = ". '$script'";
   }
-}
-sub ready {
-  my ($wait) = @_;
-  my $bits = "";
-  vec($bits, fileno($open{$_}), 1) = 1 for keys %open;
-  vec($bits, fileno($wake_r), 1) = 1;
-  my $n = select(my $rout = $bits, undef, undef, $wait);
-  return () if $n <= 0;
-  sysread($wake_r, my $junk, 64) if vec($rout, fileno($wake_r), 1);
-  return grep { vec($rout, fileno($open{$_}), 1) } keys %open;
-}
-my ($status, $timed_out) = (undef, 0);
-my $deadline = $start + $timeout;
-while (!defined $status) {
-  my $r = waitpid($pid, 1); # WNOHANG
-  if ($r == $pid) { $status = $?; last; }
-  my $left = $deadline - now();
-  if ($left <= 0) {
-    kill("KILL", -$pid);
-    $timed_out = 1;
-    waitpid($pid, 0);
-    $status = $?;
-    last;
-  }
-  pump($_) for ready($left);
-}
-# The shell is gone: what it wrote is already in the pipes. Take it without blocking.
-while (%open) {
-  my @r = ready(0);
-  last if !@r;
-  pump($_) for @r;
-}
-if (%open) {
-  my $drainer = fork();
-  if (defined $drainer && $drainer == 0) {
-    open(STDOUT, ">", "/dev/null"); open(STDERR, ">", "/dev/null");
+  my $oom_before = oom_kills();
+  my ($out_r, $out_w, $err_r, $err_w);
+  pipe($out_r, $out_w) or do { emit("x", "spawnFailed=1 errno=" . ($! + 0)); return; };
+  pipe($err_r, $err_w) or do { emit("x", "spawnFailed=1 errno=" . ($! + 0)); return; };
+  my $start = now();
+  my $pid = fork();
+  if (!defined $pid) { emit("x", "spawnFailed=1 errno=" . ($! + 0)); return; }
+  if ($pid == 0) {
     setpgrp(0, 0);
-    while (%open) {
-      my $bits = "";
-      vec($bits, fileno($open{$_}), 1) = 1 for keys %open;
-      select(my $rout = $bits, undef, undef, undef);
-      for my $tag (keys %open) {
-        next if !vec($rout, fileno($open{$tag}), 1);
-        my $n = sysread($open{$tag}, my $junk, 65536);
-        if (defined $n && $n == 0) { close $open{$tag}; delete $open{$tag}; }
-      }
-    }
-    exit 0;
+    $SIG{$_} = "DEFAULT" for qw(PIPE CHLD);
+    open(STDIN, "<", "/dev/null");
+    open(STDOUT, ">&", $out_w);
+    open(STDERR, ">&", $err_w);
+    chdir("/testbed") or chdir("/");
+    exec("/bin/bash", "-c", $cmd) or exec("bash", "-c", $cmd);
+    exit 127;
   }
+  setpgrp($pid, $pid);
+  close $out_w; close $err_w;
+  my %open = (o => $out_r, e => $err_r);
+  my %sent = (o => 0, e => 0);
+  my %total = (o => 0, e => 0);
+  my $pump = sub {
+    my ($tag) = @_;
+    my $n = sysread($open{$tag}, my $chunk, 65536);
+    return if !defined $n && $!{EINTR};
+    if (!$n) { close $open{$tag}; delete $open{$tag}; return; }
+    $total{$tag} += $n;
+    my $room = $cap - $sent{$tag};
+    if ($room > 0) {
+      $chunk = substr($chunk, 0, $room) if $n > $room;
+      emit($tag, $chunk);
+      $sent{$tag} += length $chunk;
+    }
+  };
+  my $ready = sub {
+    my ($wait) = @_;
+    my $bits = "";
+    vec($bits, fileno($open{$_}), 1) = 1 for keys %open;
+    vec($bits, fileno($wake_r), 1) = 1;
+    my $n = select(my $rout = $bits, undef, undef, $wait);
+    return () if $n <= 0;
+    sysread($wake_r, my $junk, 64) if vec($rout, fileno($wake_r), 1);
+    return grep { vec($rout, fileno($open{$_}), 1) } keys %open;
+  };
+  my ($status, $timed_out) = (undef, 0);
+  my $deadline = $start + $timeout;
+  while (!defined $status) {
+    my $r = waitpid($pid, 1); # WNOHANG
+    if ($r == $pid) { $status = $?; last; }
+    my $left = $deadline - now();
+    if ($left <= 0) {
+      kill("KILL", -$pid);
+      $timed_out = 1;
+      waitpid($pid, 0);
+      $status = $?;
+      last;
+    }
+    $pump->($_) for $ready->($left);
+  }
+  # The shell is gone: what it wrote is already in the pipes. Take it without blocking.
+  while (%open) {
+    my @r = $ready->(0);
+    last if !@r;
+    $pump->($_) for @r;
+  }
+  if (%open) {
+    # Fork twice so the drainer is the keeper's to reap, not a zombie of a long-lived runner.
+    my $middle = fork();
+    if (defined $middle && $middle == 0) {
+      my $drainer = fork();
+      if (defined $drainer && $drainer == 0) {
+        open(STDIN, "<", "/dev/null"); open(STDOUT, ">", "/dev/null"); open(STDERR, ">", "/dev/null");
+        setpgrp(0, 0);
+        while (%open) {
+          my $bits = "";
+          vec($bits, fileno($open{$_}), 1) = 1 for keys %open;
+          select(my $rout = $bits, undef, undef, undef);
+          for my $tag (keys %open) {
+            next if !vec($rout, fileno($open{$tag}), 1);
+            my $n = sysread($open{$tag}, my $junk, 65536);
+            if (defined $n && $n == 0) { close $open{$tag}; delete $open{$tag}; }
+          }
+        }
+      }
+      exit 0;
+    }
+    waitpid($middle, 0) if defined $middle;
+    close $open{$_} for keys %open;
+  }
+  unlink $script if defined $script;
+  my $exit = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
+  emit("x", join(" ",
+    "exit=$exit", "signal=" . ($status & 127), "timedOut=$timed_out",
+    "outBytes=$total{o}", "errBytes=$total{e}",
+    "oomBefore=$oom_before", "oomAfter=" . oom_kills()));
 }
-unlink $arg if $mode eq "file";
-my $exit = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
-emit("x", join(" ",
-  "exit=$exit", "signal=" . ($status & 127), "timedOut=$timed_out",
-  "outBytes=$total{o}", "errBytes=$total{e}",
-  "oomBefore=$oom_before", "oomAfter=" . oom_kills()));
+`;
+
+/**
+ * One command per `docker exec`: the fallback path.
+ * argv: timeout seconds, cap bytes per stream, the command, and optionally the path of a file
+ * holding the command instead (for commands over the argument limit; the file is removed).
+ */
+export const EXEC_HELPER_SCRIPT = String.raw`
+$0 = "sandfarm-exec";
+${RUN_COMMAND_CORE}
+my $command = $ARGV[2];
+if (defined $ARGV[3]) {
+  open(my $f, "<", $ARGV[3]) or die "sandfarm-exec: cannot read $ARGV[3]: $!";
+  binmode $f; local $/; $command = <$f>; close $f; unlink $ARGV[3];
+}
+run_command($command, $ARGV[0], $ARGV[1]);
+`;
+
+/**
+ * The long-lived runner: one attached `docker exec` per sandbox, commands as frames on stdin, one
+ * at a time. Requests: `c` with payload "TIMEOUT CAP\nCOMMAND", answered by `run_command`'s
+ * frames; `p` (ping), answered by an empty `p`. It exits when its stdin closes.
+ */
+export const RUNNER_SCRIPT = String.raw`
+$0 = "sandfarm-runner";
+${RUN_COMMAND_CORE}
+sub read_exact {
+  my ($want) = @_;
+  my $buf = "";
+  while (length($buf) < $want) {
+    my $n = sysread(STDIN, $buf, $want - length($buf), length($buf));
+    if (!defined $n) { next if $!{EINTR}; return undef; }
+    return undef if $n == 0;
+  }
+  return $buf;
+}
+emit("p", "");
+while (defined(my $header = read_exact(5))) {
+  my ($tag, $length) = unpack("a1 N", $header);
+  my $payload = $length > 0 ? read_exact($length) : "";
+  last if !defined $payload;
+  if ($tag eq "p") { emit("p", ""); next; }
+  next if $tag ne "c";
+  my ($head, $cmd) = split(/\n/, $payload, 2);
+  my ($timeout, $cap) = split(/ /, $head);
+  run_command(defined $cmd ? $cmd : "", $timeout, $cap);
+}
 `;
