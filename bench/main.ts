@@ -3,9 +3,11 @@
  * bench/results/NAME.json; each compares against a baseline measured in the same run.
  */
 import { runExecBenchmark } from "./exec.js";
+import { runSandboxBenchmark } from "./sandbox.js";
 
 const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   exec: runExecBenchmark,
+  sandbox: runSandboxBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);
