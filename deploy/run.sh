@@ -5,7 +5,8 @@
 #   bash deploy/run.sh test   # the whole test suite (what .ci/run runs)
 #
 # Both first set up what they need, idempotently: npm packages, a Docker engine
-# (deploy/engine.sh) and the sandbox image (deploy/image/build.sh, reused when unchanged).
+# (deploy/engine.sh), the sandbox image (deploy/image/build.sh, reused when unchanged) and
+# gVisor's runsc registered with the engine (deploy/gvisor.sh).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -25,6 +26,8 @@ setup() {
   bash deploy/engine.sh || exit 1
   say "sandbox image"
   bash deploy/image/build.sh || exit 1
+  say "gVisor runtime"
+  bash deploy/gvisor.sh || exit 1
 }
 
 run_tests() {

@@ -36,5 +36,12 @@ export function useSandbox(overrides: SandboxConfigInput = {}): () => DockerSand
   };
 }
 
-/** Both ways commands reach a Docker sandbox; the tool and hostile suites run on each. */
-export const EXEC_MODES = ["runner", "exec"] as const;
+/**
+ * The sandbox variants the tool and hostile suites run on: both ways commands reach a Docker
+ * sandbox (the runner, one exec per command), and gVisor's runsc runtime.
+ */
+export const SANDBOX_VARIANTS: [string, SandboxConfigInput][] = [
+  ["runner", { execMode: "runner" }],
+  ["exec", { execMode: "exec" }],
+  ["gvisor", { execMode: "runner", runtime: "runsc" }],
+];

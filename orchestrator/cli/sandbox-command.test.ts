@@ -79,13 +79,17 @@ describe("sandfarm sandbox exec", () => {
     const exited = new Promise<number | null>((resolve) =>
       child.on("exit", (code) => resolve(code)),
     );
-    for (let waited = 0; waited < 60 && (await containersOwnedBy(pid)) === 0; waited++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    try {
+      for (let waited = 0; waited < 60 && (await containersOwnedBy(pid)) === 0; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(await containersOwnedBy(pid)).toBe(1);
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(await containersOwnedBy(pid)).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
     }
-    expect(await containersOwnedBy(pid)).toBe(1);
-    child.kill("SIGINT");
-    expect(await exited).toBe(130);
-    expect(await containersOwnedBy(pid)).toBe(0);
   });
 
   it("reports a timeout", async () => {

@@ -67,6 +67,7 @@ export async function runOneShot(
   commandFile: string | undefined,
   timeoutS: number,
   capBytes: number,
+  signal?: AbortSignal,
 ): Promise<RawCommandOutput> {
   const exec = await container.exec({
     Cmd: [
@@ -83,6 +84,8 @@ export async function runOneShot(
     WorkingDir: "/",
   });
   const stream = await exec.start({ hijack: true, stdin: false });
+  if (signal?.aborted) stream.destroy();
+  signal?.addEventListener("abort", () => stream.destroy(), { once: true });
   const collector = new CommandCollector();
   const helperStderr: Buffer[] = [];
   const helperFrames = helperFrameReader((tag, payload) => collector.accept(tag, payload));

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { SandboxPathError } from "../errors.js";
-import { EXEC_MODES, useSandbox } from "../../testing/sandboxes.js";
+import { SANDBOX_VARIANTS, useSandbox } from "../../testing/sandboxes.js";
 
-describe.each(EXEC_MODES)("%s path", (execMode) => {
-  const sandbox = useSandbox({ execMode });
+describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
+  const sandbox = useSandbox({ ...variant });
 
   describe("DockerSandbox.exec", () => {
     it("runs a fresh bash -c in /testbed with stdout, stderr and the exit code apart", async () => {

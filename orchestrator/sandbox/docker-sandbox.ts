@@ -28,6 +28,7 @@ import {
   RunnerChannel,
   runOneShot,
 } from "./command-channel.js";
+import { type ContainerDeath, DeathWatch } from "./death-watch.js";
 import { KEEPER_SCRIPT } from "./exec-helper.js";
 import { LABEL_EXPIRES_AT, LABEL_MANAGED, orphanReason, sandboxLabels } from "./labels.js";
 import { extractFirstEntry, packFiles } from "./tar.js";
@@ -60,10 +61,14 @@ export function connectDocker(): Docker {
 
 /** Creates hardened Docker sandboxes from one config, and reaps those a dead farm left behind. */
 export class DockerBackend {
+  private readonly deaths: DeathWatch;
+
   constructor(
     readonly config: SandboxConfig,
     readonly docker: Docker = connectDocker(),
-  ) {}
+  ) {
+    this.deaths = new DeathWatch(docker);
+  }
 
   async create(): Promise<DockerSandbox> {
     const { config } = this;
@@ -100,7 +105,11 @@ export class DockerBackend {
       await container.remove({ force: true }).catch(() => undefined);
       throw this.createError(error);
     }
-    return new DockerSandbox(container, config, Number(labels[LABEL_EXPIRES_AT]) * 1000);
+    const sandbox = new DockerSandbox(container, config, Number(labels[LABEL_EXPIRES_AT]) * 1000);
+    sandbox.stopWatching = await this.deaths.watch(container.id, (death) =>
+      sandbox.containerDied(death),
+    );
+    return sandbox;
   }
 
   private createError(error: unknown): Error {
@@ -156,6 +165,10 @@ export class DockerSandbox implements Sandbox {
   private runnerUnusable = false;
   /** Why the runner could not start, when commands fell back to one exec each. */
   runnerProblem?: string;
+  /** Ends the engine's death notifications for this sandbox; set by the backend. */
+  stopWatching?: () => void;
+  /** Aborts the command in flight on the per-call path. */
+  private inFlight?: AbortController;
 
   constructor(
     private readonly container: Docker.Container,
@@ -201,6 +214,19 @@ export class DockerSandbox implements Sandbox {
     return this.config.execMode === "runner" && !this.runnerUnusable ? "runner" : "exec";
   }
 
+  /** How the container died, from the engine's events (kept for after AutoRemove). */
+  private death?: ContainerDeath;
+
+  /**
+   * The engine says the container died: end the command in flight now, since its exec stream
+   * may never end by itself (gVisor). The command's result then reports the loss.
+   */
+  containerDied(death: ContainerDeath): void {
+    this.death = death;
+    this.runner?.close();
+    this.inFlight?.abort();
+  }
+
   private async execNow(command: string, timeoutS: number): Promise<ExecResult> {
     const started = performance.now();
     const cap = this.config.captureCapBytes;
@@ -229,7 +255,19 @@ export class DockerSandbox implements Sandbox {
       await this.writeFiles("/tmp", [{ path: name, content: command, mode: 0o600 }]);
       commandFile = `/tmp/${name}`;
     }
-    return runOneShot(this.container, command, commandFile, timeoutS, cap);
+    this.inFlight = new AbortController();
+    try {
+      return await runOneShot(
+        this.container,
+        command,
+        commandFile,
+        timeoutS,
+        cap,
+        this.inFlight.signal,
+      );
+    } finally {
+      this.inFlight = undefined;
+    }
   }
 
   /** The live runner, started (or restarted after the model killed it) as needed. */
@@ -374,6 +412,7 @@ export class DockerSandbox implements Sandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching?.();
     this.runner?.close();
     try {
       await this.container.remove({ force: true });
@@ -409,24 +448,51 @@ export class DockerSandbox implements Sandbox {
           { cause: error },
         );
       }
-      const expired = Date.now() >= this.expiresAtMs;
-      return new SandboxLostError(
-        expired
-          ? `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and removed itself`
-          : `sandbox ${this.id} was removed from outside sandfarm`,
-        false,
-      );
+      // AutoRemove may have taken the container before we looked: the death event remembers.
+      return this.attributeDeath(this.death?.exitCode, this.death?.oom ?? false, true);
     }
     if (state.Running) return true;
-    if (state.OOMKilled) {
+    return this.attributeDeath(
+      state.ExitCode,
+      state.OOMKilled || (this.death?.oom ?? false),
+      false,
+    );
+  }
+
+  /**
+   * Whose fault a dead sandbox is. The keeper (PID 1) cannot be signalled from inside, so it
+   * dies of its TTL (exit 0), of a kill from outside (137, 143), or of the model's own workload:
+   * the memory limit, or the runtime failing under it (gVisor's sentry exits 2 when a fork bomb
+   * exhausts the pid limit).
+   */
+  private attributeDeath(
+    exitCode: number | undefined,
+    oom: boolean,
+    removed: boolean,
+  ): SandboxLostError {
+    if (oom) {
       return new SandboxLostError(
         `sandbox ${this.id} was killed by its memory limit (${this.config.memoryMb} MiB)`,
         true,
       );
     }
+    if (exitCode === undefined || exitCode === 137 || exitCode === 143) {
+      return new SandboxLostError(
+        removed
+          ? `sandbox ${this.id} was removed from outside sandfarm`
+          : `sandbox ${this.id} was stopped from outside sandfarm (exit ${exitCode})`,
+        false,
+      );
+    }
+    if (exitCode === 0 && Date.now() >= this.expiresAtMs - 1000) {
+      return new SandboxLostError(
+        `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and removed itself`,
+        false,
+      );
+    }
     return new SandboxLostError(
-      `sandbox ${this.id} stopped (exit ${state.ExitCode}) from outside sandfarm`,
-      false,
+      `sandbox ${this.id} failed under its own workload (exit ${exitCode}): the model's processes brought it down`,
+      true,
     );
   }
 

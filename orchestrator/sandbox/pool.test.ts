@@ -119,17 +119,21 @@ describe("SandboxPool", () => {
     await new Promise<void>((resolve) =>
       child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve()),
     );
-    const backend = testBackend();
-    const owned = async (): Promise<number> =>
-      (
-        await backend.docker.listContainers({
-          all: true,
-          filters: { label: [`${LABEL_OWNER_PID}=${child.pid}`] },
-        })
-      ).length;
-    expect(await owned()).toBe(4);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(143);
-    expect(await owned()).toBe(0);
+    try {
+      const backend = testBackend();
+      const owned = async (): Promise<number> =>
+        (
+          await backend.docker.listContainers({
+            all: true,
+            filters: { label: [`${LABEL_OWNER_PID}=${child.pid}`] },
+          })
+        ).length;
+      expect(await owned()).toBe(4);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(143);
+      expect(await owned()).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
   }, 120_000);
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EXEC_MODES, useSandbox } from "../../testing/sandboxes.js";
+import { SANDBOX_VARIANTS, useSandbox } from "../../testing/sandboxes.js";
 import type { EditorArgs } from "./definitions.js";
 import { FileEditor } from "./editor.js";
 
-describe.each(EXEC_MODES)("%s path", (execMode) => {
-  const sandbox = useSandbox({ execMode });
+describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
+  const sandbox = useSandbox({ ...variant });
   const editor = (undo = false): FileEditor => new FileEditor(sandbox(), { enableUndoEdit: undo });
 
   async function run(args: EditorArgs, undo = false) {
@@ -191,7 +191,9 @@ describe.each(EXEC_MODES)("%s path", (execMode) => {
         old_str: "old",
         new_str: "new",
       });
-      const check = await sandbox().exec("stat -c '%a %U' /testbed/s/run.sh && /testbed/s/run.sh");
+      const check = await sandbox().exec(
+        "python3 -c \"import os, pwd; s = os.stat('/testbed/s/run.sh'); print(oct(s.st_mode & 0o777)[2:], pwd.getpwuid(s.st_uid).pw_name)\" && /testbed/s/run.sh",
+      );
       expect(check.stdout).toBe("750 nobody\nnew\n");
     });
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { EXEC_MODES, useSandbox } from "../../testing/sandboxes.js";
+import { SANDBOX_VARIANTS, useSandbox } from "../../testing/sandboxes.js";
 import { toolDefinitions } from "./definitions.js";
 import { formatBashObservation } from "./execute-bash.js";
 import { Toolbox } from "./toolbox.js";
 
-describe.each(EXEC_MODES)("%s path", (execMode) => {
-  const sandbox = useSandbox({ execMode });
+describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
+  const sandbox = useSandbox({ ...variant });
 
   function call(name: string, args: unknown) {
     return { name, arguments: typeof args === "string" ? args : JSON.stringify(args) };
