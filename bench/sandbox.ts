@@ -5,6 +5,7 @@
  * running `echo` in a loop; idle memory per sandbox measured on the host.
  */
 import { readFileSync } from "node:fs";
+import type { ManagedSandbox } from "../orchestrator/sandbox/backend.js";
 import type { DockerSandbox } from "../orchestrator/sandbox/docker-sandbox.js";
 import { SandboxPool } from "../orchestrator/sandbox/pool.js";
 import { testBackend } from "../testing/sandboxes.js";
@@ -104,7 +105,7 @@ async function measureConcurrent(count: number, seconds: number): Promise<Concur
   let failures = 0;
   let commands = 0;
   try {
-    const sandboxes: DockerSandbox[] = [];
+    const sandboxes: ManagedSandbox[] = [];
     await Promise.all(
       Array.from({ length: count }, async () => {
         try {

@@ -5,8 +5,9 @@
 #   bash deploy/run.sh test   # the whole test suite (what .ci/run runs)
 #
 # Both first set up what they need, idempotently: npm packages, a Docker engine
-# (deploy/engine.sh), the sandbox image (deploy/image/build.sh, reused when unchanged) and
-# gVisor's runsc registered with the engine (deploy/gvisor.sh).
+# (deploy/engine.sh), the sandbox image (deploy/image/build.sh, reused when unchanged),
+# gVisor's runsc registered with the engine (deploy/gvisor.sh) and bubblewrap for the local
+# backend.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,6 +29,10 @@ setup() {
   bash deploy/image/build.sh || exit 1
   say "gVisor runtime"
   bash deploy/gvisor.sh || exit 1
+  if ! command -v bwrap >/dev/null 2>&1; then
+    say "bubblewrap (the local backend)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null || exit 1
+  fi
 }
 
 run_tests() {

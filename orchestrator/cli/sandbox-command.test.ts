@@ -129,6 +129,39 @@ describe("sandbox config errors from the engine", () => {
 });
 
 describe("sandfarm sandbox doctor", () => {
+  it("checks the local backend when asked", async () => {
+    const run = await sandfarm("sandbox", "doctor", "--backend", "local", "--json");
+    const checks = JSON.parse(run.stdout) as { name: string; ok: boolean }[];
+    expect(checks.map((check) => check.name)).toEqual([
+      "local backend",
+      "sandbox",
+      "capabilities",
+      "no-new-privileges",
+      "pid limit",
+      "memory limit",
+      "cpu limit",
+      "network",
+      "runtime runc",
+      "runtime runsc",
+    ]);
+    expect(checks.filter((check) => !check.ok)).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it("runs a command on the local backend", async () => {
+    const run = await sandfarm(
+      "sandbox",
+      "exec",
+      "--backend",
+      "local",
+      "--",
+      "cat /etc/debian_version; ls /var/run/docker.sock",
+    );
+    const result = JSON.parse(run.stdout) as { exitCode: number; stdout: string; stderr: string };
+    expect(result.stdout).toMatch(/^12\.\d+\n$/);
+    expect(result.stderr).toContain("No such file or directory");
+  });
+
   it("passes every check on this machine", async () => {
     const run = await sandfarm("sandbox", "doctor", "--json");
     const checks = JSON.parse(run.stdout) as { name: string; ok: boolean }[];
@@ -143,6 +176,8 @@ describe("sandfarm sandbox doctor", () => {
       "memory limit",
       "cpu limit",
       "network",
+      "runtime runsc",
+      "backend local",
     ]);
     expect(checks.filter((check) => !check.ok)).toEqual([]);
     expect(run.code).toBe(0);
@@ -191,6 +226,7 @@ describe("sandfarm sandbox gc", () => {
     const run = await sandfarm("sandbox", "gc");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`removed ${expired.slice(0, 12)} (ttl expired)`);
+    expect(run.stdout).toMatch(/^\d+ sandbox\(es\) removed$/m);
     expect(run.stdout).toContain(`removed ${ownerless.slice(0, 12)} (owner pid 999999999 is gone)`);
     expect(run.stdout).not.toContain(live.slice(0, 12));
     const left = await docker.listContainers({

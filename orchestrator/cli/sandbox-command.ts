@@ -1,7 +1,9 @@
 /** `sandfarm sandbox doctor | exec | gc`. */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type SandboxConfigInput, parseSandboxConfig } from "../sandbox/config.js";
-import { DockerBackend, type DockerSandbox } from "../sandbox/docker-sandbox.js";
+import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
+import { DockerBackend } from "../sandbox/docker-sandbox.js";
+import { LocalBackend } from "../sandbox/local-sandbox.js";
 import { runDoctor } from "../sandbox/doctor.js";
 import { runExecuteBash } from "../tools/execute-bash.js";
 
@@ -13,6 +15,7 @@ function positiveNumber(value: string): number {
 }
 
 interface SandboxFlags {
+  backend?: string;
   image?: string;
   network?: string;
   runtime?: string;
@@ -23,9 +26,10 @@ interface SandboxFlags {
 
 function withSandboxFlags(command: Command): Command {
   return command
+    .option("--backend <name>", "docker | local (bubblewrap, no engine; default docker)")
     .option("--image <name>", "sandbox image (default sandfarm/sandbox:<version>)")
     .option("--network <mode>", "none | bridge | a named network (default none)")
-    .option("--runtime <name>", "OCI runtime registered with the engine, e.g. runsc")
+    .option("--runtime <name>", "OCI runtime registered with the engine: runc | runsc (gVisor)")
     .option("--memory <mib>", "memory limit in MiB (default 2048)", positiveNumber)
     .option("--cpus <n>", "CPU limit in cores (default 1)", positiveNumber)
     .option("--pids <n>", "process limit (default 512)", positiveNumber);
@@ -33,6 +37,7 @@ function withSandboxFlags(command: Command): Command {
 
 function configFrom(flags: SandboxFlags, extra: SandboxConfigInput = {}) {
   return parseSandboxConfig({
+    ...(flags.backend ? { backend: flags.backend as "docker" } : {}),
     ...(flags.image ? { image: flags.image } : {}),
     ...(flags.network ? { network: flags.network } : {}),
     ...(flags.runtime ? { runtime: flags.runtime } : {}),
@@ -55,14 +60,13 @@ export function sandboxCommand(): Command {
         process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
       } else {
         for (const check of checks) {
-          process.stdout.write(
-            `${check.ok ? "ok  " : "FAIL"} ${check.name.padEnd(18)} ${check.detail}\n`,
-          );
+          const mark = check.ok ? "ok  " : check.optional ? "--  " : "FAIL";
+          process.stdout.write(`${mark} ${check.name.padEnd(18)} ${check.detail}\n`);
           if (!check.ok && check.fix)
             process.stdout.write(`     ${"".padEnd(18)} fix: ${check.fix}\n`);
         }
       }
-      process.exitCode = checks.every((check) => check.ok) ? 0 : 1;
+      process.exitCode = checks.every((check) => check.ok || check.optional) ? 0 : 1;
     });
 
   withSandboxFlags(sandbox.command("exec"))
@@ -74,9 +78,9 @@ export function sandboxCommand(): Command {
     )
     .argument("<command...>", "the command (after --)")
     .action(async (words: string[], flags: SandboxFlags & { timeout: number }) => {
-      const backend = new DockerBackend(configFrom(flags, { commandTimeoutS: flags.timeout }));
+      const backend = createBackend(configFrom(flags, { commandTimeoutS: flags.timeout }));
       // The handler is in place before the container exists, so no signal can leak one.
-      let sandbox: DockerSandbox | undefined;
+      let sandbox: ManagedSandbox | undefined;
       let interrupted = false;
       const onSignal = (): void => {
         interrupted = true;
@@ -101,12 +105,20 @@ export function sandboxCommand(): Command {
 
   sandbox
     .command("gc")
-    .description("remove sandfarm containers whose owner process is gone or whose TTL passed")
+    .description(
+      "remove sandboxes (docker and local) whose owner process is gone or whose TTL passed",
+    )
     .action(async () => {
       const removed = await new DockerBackend(parseSandboxConfig()).collectGarbage();
-      for (const { id, reason } of removed)
+      if (!LocalBackend.problem(parseSandboxConfig({ backend: "local" }))) {
+        removed.push(
+          ...(await new LocalBackend(parseSandboxConfig({ backend: "local" })).collectGarbage()),
+        );
+      }
+      for (const { id, reason } of removed) {
         process.stdout.write(`removed ${id.slice(0, 12)} (${reason})\n`);
-      process.stdout.write(`${removed.length} container(s) removed\n`);
+      }
+      process.stdout.write(`${removed.length} sandbox(es) removed\n`);
     });
 
   return sandbox;

@@ -6,6 +6,7 @@ import { orphanReason, sandboxLabels } from "./labels.js";
 describe("parseSandboxConfig", () => {
   it("applies every default in one place", () => {
     expect(parseSandboxConfig()).toEqual({
+      backend: "docker",
       image: "sandfarm/sandbox:0.1.0",
       memoryMb: 2048,
       cpus: 1,

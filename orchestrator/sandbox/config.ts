@@ -21,6 +21,11 @@ const networkMode = z
 /** Sandbox configuration. Every option has its default here and nowhere else. */
 export const sandboxConfigSchema = z
   .object({
+    /**
+     * `docker` (containers on a Docker engine) or `local` (bubblewrap over the image's root
+     * filesystem, no engine; root only, network none). @default "docker"
+     */
+    backend: z.enum(["docker", "local"]).default("docker"),
     /** Image to run. @default "sandfarm/sandbox:0.1.0" */
     image: z.string().min(1).default(DEFAULT_SANDBOX_IMAGE),
     /** Memory limit in MiB; swap is set equal so the limit is real. @default 2048 */

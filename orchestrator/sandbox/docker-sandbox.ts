@@ -23,13 +23,14 @@ import {
 } from "../errors.js";
 import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
 import {
-  HELPER_GRACE_MS,
   type RawCommandOutput,
   RunnerChannel,
+  dockerRunnerTransport,
   runOneShot,
 } from "./command-channel.js";
 import { type ContainerDeath, DeathWatch } from "./death-watch.js";
 import { KEEPER_SCRIPT } from "./exec-helper.js";
+import { judgeCommand } from "./judge.js";
 import { LABEL_EXPIRES_AT, LABEL_MANAGED, orphanReason, sandboxLabels } from "./labels.js";
 import { extractFirstEntry, packFiles } from "./tar.js";
 import type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./types.js";
@@ -241,7 +242,13 @@ export class DockerSandbox implements Sandbox {
       throw await this.failure(error, "could not run a command");
     }
     const durationMs = Math.round(performance.now() - started);
-    return this.judge(raw, timeoutS, durationMs);
+    return judgeCommand(raw, {
+      capBytes: this.config.captureCapBytes,
+      pidsLimit: this.config.pidsLimit,
+      timeoutS,
+      durationMs,
+      confirmAlive: () => this.confirmAlive(),
+    });
   }
 
   private async runThroughExec(
@@ -275,7 +282,7 @@ export class DockerSandbox implements Sandbox {
     if (this.runnerUnusable) return undefined;
     if (this.runner?.isAlive) return this.runner;
     try {
-      this.runner = await RunnerChannel.open(this.container);
+      this.runner = await RunnerChannel.open(await dockerRunnerTransport(this.container));
       return this.runner;
     } catch (error) {
       const alive = await this.checkAlive();
@@ -285,63 +292,6 @@ export class DockerSandbox implements Sandbox {
       this.runnerProblem = error instanceof Error ? error.message : String(error);
       return undefined;
     }
-  }
-
-  /** Turns what came back into a result, or into the error that says whose fault it was. */
-  private async judge(
-    raw: RawCommandOutput,
-    timeoutS: number,
-    durationMs: number,
-  ): Promise<ExecResult> {
-    const cap = this.config.captureCapBytes;
-    if (raw.hung) {
-      throw new InfrastructureError(
-        `the sandbox's command runner did not answer within ${HELPER_GRACE_MS / 1000} s after the ${timeoutS} s timeout`,
-      );
-    }
-    const stdout = raw.stdout.subarray(0, cap).toString("utf8");
-    const stderr = raw.stderr.subarray(0, cap).toString("utf8");
-    const status = raw.status;
-    if (status?.get("spawnFailed") === 1) {
-      throw new SandboxLostError(
-        `the sandbox cannot start a process (errno ${status.get("errno")}): its process limit (${this.config.pidsLimit}) is exhausted by processes the model left running`,
-        true,
-      );
-    }
-    if (!status) {
-      // The helper or runner died before reporting: the command killed it, or the sandbox died.
-      const alive = await this.confirmAlive();
-      if (alive !== true) throw alive;
-      const exitCode = raw.helperExitCode ?? 137;
-      if (exitCode !== 137 && raw.helperError) {
-        throw new InfrastructureError(
-          `the sandbox's command runner failed (exit ${exitCode}): ${raw.helperError}`,
-        );
-      }
-      return {
-        exitCode,
-        stdout,
-        stderr,
-        timedOut: false,
-        truncated: false,
-        oomKilled: false,
-        runnerKilled: true,
-        durationMs,
-      };
-    }
-    const timedOut = status.get("timedOut") === 1;
-    const oomBefore = status.get("oomBefore") ?? -1;
-    const oomAfter = status.get("oomAfter") ?? -1;
-    return {
-      exitCode: timedOut ? 124 : (status.get("exit") ?? -1),
-      stdout,
-      stderr,
-      timedOut,
-      truncated: (status.get("outBytes") ?? 0) > cap || (status.get("errBytes") ?? 0) > cap,
-      oomKilled: oomBefore >= 0 && oomAfter > oomBefore,
-      runnerKilled: false,
-      durationMs,
-    };
   }
 
   async writeFiles(dir: string, files: readonly FileToWrite[]): Promise<void> {

@@ -194,13 +194,74 @@ run_command($command, $ARGV[0], $ARGV[1]);
 `;
 
 /**
- * The long-lived runner: one attached `docker exec` per sandbox, commands as frames on stdin, one
- * at a time. Requests: `c` with payload "TIMEOUT CAP\nCOMMAND", answered by `run_command`'s
- * frames; `p` (ping), answered by an empty `p`. It exits when its stdin closes.
+ * The long-lived runner: one attached `docker exec` per sandbox (or the local backend's main
+ * process), requests as frames on stdin, one at a time. It exits when its stdin closes.
+ * - `c` "TIMEOUT CAP\nCOMMAND": run a command, answered by `run_command`'s frames;
+ * - `p`: ping, answered by an empty `p`;
+ * - `w` "PATH\nMODE UID GID\nBYTES": write a file (parents made 0755), answered by `x` with
+ *   ok=1, or ok=0 and errno;
+ * - `r` "PATH\nMAX": read a regular file following links, answered by `n` (the resolved path),
+ *   `o` chunks and `x` with ok=1 mode uid gid size, or ok=0 and problem (not_found,
+ *   is_directory, not_regular_file, too_large, rejected) and errno.
+ * File requests run inside the sandbox's own namespaces, so a path (or a symlink the model
+ * planted) can never reach the host's files.
  */
 export const RUNNER_SCRIPT = String.raw`
 $0 = "sandfarm-runner";
 ${RUN_COMMAND_CORE}
+use Cwd ();
+sub make_parents {
+  my ($path) = @_;
+  my @parts = split(m{/}, $path);
+  pop @parts;
+  my $dir = "";
+  for my $part (@parts) {
+    next if $part eq "";
+    $dir .= "/$part";
+    next if -d $dir;
+    if (-e _) { $! = 20; return 0; } # ENOTDIR: a file stands where a directory should
+    mkdir($dir, 0755) or return 0;
+  }
+  return 1;
+}
+sub write_file {
+  my ($payload) = @_;
+  my ($path, $meta, $content) = split(/
+/, $payload, 3);
+  my ($mode, $uid, $gid) = split(/ /, $meta);
+  $content = "" if !defined $content;
+  make_parents($path) or return emit("x", "ok=0 errno=" . ($! + 0));
+  open(my $f, ">", $path) or return emit("x", "ok=0 errno=" . ($! + 0));
+  binmode $f;
+  print $f $content;
+  close($f) or return emit("x", "ok=0 errno=" . ($! + 0));
+  chmod($mode, $path);
+  chown($uid, $gid, $path);
+  emit("x", "ok=1");
+}
+sub read_file {
+  my ($payload) = @_;
+  my ($path, $max) = split(/
+/, $payload, 2);
+  return emit("x", "ok=0 problem=not_found") if !-e $path;
+  return emit("x", "ok=0 problem=is_directory") if -d _;
+  return emit("x", "ok=0 problem=not_regular_file") if !-f _;
+  return emit("x", "ok=0 problem=too_large size=" . (-s _)) if -s _ > $max;
+  my @st = stat($path);
+  open(my $f, "<", $path) or return emit("x", "ok=0 problem=rejected errno=" . ($! + 0));
+  binmode $f;
+  my $resolved = Cwd::abs_path($path);
+  emit("n", defined $resolved ? $resolved : $path);
+  my $size = 0;
+  while (1) {
+    my $n = sysread($f, my $chunk, 65536);
+    last if !$n;
+    $size += $n;
+    emit("o", $chunk);
+  }
+  close $f;
+  emit("x", "ok=1 mode=" . ($st[2] & 07777) . " uid=$st[4] gid=$st[5] size=$size");
+}
 sub read_exact {
   my ($want) = @_;
   my $buf = "";
@@ -217,6 +278,8 @@ while (defined(my $header = read_exact(5))) {
   my $payload = $length > 0 ? read_exact($length) : "";
   last if !defined $payload;
   if ($tag eq "p") { emit("p", ""); next; }
+  if ($tag eq "w") { write_file($payload); next; }
+  if ($tag eq "r") { read_file($payload); next; }
   next if $tag ne "c";
   my ($head, $cmd) = split(/\n/, $payload, 2);
   my ($timeout, $cap) = split(/ /, $head);

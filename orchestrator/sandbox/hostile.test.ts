@@ -4,8 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxLostError } from "../errors.js";
-import { SANDBOX_VARIANTS, testBackend, useSandbox } from "../../testing/sandboxes.js";
-import type { DockerSandbox } from "./docker-sandbox.js";
+import {
+  SANDBOX_VARIANTS,
+  killFromOutside,
+  pidsInUse,
+  removeFromOutside,
+  testSandboxBackend,
+  useSandbox,
+} from "../../testing/sandboxes.js";
+import type { ManagedSandbox } from "./backend.js";
 
 describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
   const control = useSandbox({ ...variant });
@@ -18,10 +25,10 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
 
   /** A sandbox of its own for a test that breaks it, closed in every outcome. */
   async function withOwnSandbox(
-    overrides: Parameters<typeof testBackend>[0],
-    body: (sandbox: DockerSandbox) => Promise<void>,
+    overrides: Parameters<typeof testSandboxBackend>[0],
+    body: (sandbox: ManagedSandbox) => Promise<void>,
   ): Promise<void> {
-    const sandbox = await testBackend({ ...overrides, ...variant }).create();
+    const sandbox = await testSandboxBackend({ ...overrides, ...variant }).create();
     try {
       await body(sandbox);
     } finally {
@@ -148,10 +155,7 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
             expect(error).toBeInstanceOf(SandboxLostError);
           });
         // The bomb may have taken its own sandbox down (gVisor); if it stands, the limit held.
-        const stats = (await sandbox["container"]
-          .stats({ stream: false })
-          .catch(() => undefined)) as { pids_stats?: { current?: number } } | undefined;
-        expect(stats?.pids_stats?.current ?? 0).toBeLessThanOrEqual(64);
+        expect((await pidsInUse(sandbox)) ?? 0).toBeLessThanOrEqual(64);
         await expectControlAlive();
         // The bomb runs on in the background: the sandbox is the model's loss, never a hang.
         const after = await sandbox.exec("echo after", { timeoutS: 10 }).then(
@@ -166,8 +170,19 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
       });
     });
 
-    it("survives kill -9 -1: the keeper stays PID 1 and the next command runs", async () => {
+    it("survives kill -9 -1, or ends as the model's loss on the local backend", async () => {
       await withOwnSandbox({}, async (sandbox) => {
+        if (variant.backend === "local") {
+          // The runner is the local sandbox's main process: killing it ends the sandbox, and
+          // the loss is the model's (DESIGN.md's alternative rule).
+          const error = await sandbox.exec("kill -9 -1; sleep 5").then(
+            () => undefined,
+            (caught: unknown) => caught,
+          );
+          expect(error).toBeInstanceOf(SandboxLostError);
+          expect((error as SandboxLostError).causedByModel).toBe(true);
+          return;
+        }
         const killed = await sandbox.exec("kill -9 -1; sleep 5; echo unreachable");
         expect(killed.runnerKilled).toBe(true);
         expect(killed.stdout).not.toContain("unreachable");
@@ -180,7 +195,7 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
       await withOwnSandbox({}, async (sandbox) => {
         const running = sandbox.exec("sleep 60", { timeoutS: 90 });
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        await sandbox["container"].kill();
+        await killFromOutside(sandbox);
         const error = await running.then(
           () => undefined,
           (caught: unknown) => caught,
@@ -198,21 +213,16 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
 
   describe("self-destruct", () => {
     it("removes a sandbox whose TTL ran out, with sandfarm out of the loop", async () => {
-      const sandbox = await testBackend({ ttlS: 10, ...variant }).create();
+      const sandbox = await testSandboxBackend({ ttlS: 10, ...variant }).create();
       try {
         expect((await sandbox.exec("echo up")).stdout).toBe("up\n");
         let gone = false;
         for (let waited = 0; waited < 60 && !gone; waited++) {
           await new Promise((resolve) => setTimeout(resolve, 500));
-          gone = await sandbox["container"].inspect().then(
-            () => false,
-            () => true,
-          );
+          gone = !(await sandbox.isResponsive(1000));
         }
         expect(gone).toBe(true);
-        await expect(sandbox.exec("true")).rejects.toThrow(
-          /reached its TTL \(10 s\) and removed itself/,
-        );
+        await expect(sandbox.exec("true")).rejects.toThrow(/reached its TTL \(10 s\)/);
       } finally {
         await sandbox.close();
       }
@@ -220,22 +230,22 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
   });
 
   describe("attribution after removal", () => {
-    let sandbox: DockerSandbox;
+    let sandbox: ManagedSandbox;
     beforeAll(async () => {
-      sandbox = await testBackend({ ...variant }).create();
+      sandbox = await testSandboxBackend({ ...variant }).create();
     });
     afterAll(async () => {
       await sandbox.close();
     });
 
     it("reports a container removed from outside between commands as an infrastructure loss", async () => {
-      await sandbox["container"].remove({ force: true });
+      await removeFromOutside(sandbox);
       const error = await sandbox.exec("true").then(
         () => undefined,
         (caught: unknown) => caught,
       );
       expect(error).toBeInstanceOf(SandboxLostError);
-      expect((error as SandboxLostError).message).toContain("removed from outside");
+      expect((error as SandboxLostError).message).toMatch(/(removed|killed) from outside sandfarm/);
       expect((error as SandboxLostError).causedByModel).toBe(false);
     });
   });

@@ -1,12 +1,15 @@
 import { spawn } from "node:child_process";
+import Docker from "dockerode";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testBackend } from "../../testing/sandboxes.js";
 import { LABEL_OWNER_PID, sandboxLabels } from "./labels.js";
 import { SandboxPool, parsePoolOptions } from "./pool.js";
 
-async function exists(pool: SandboxPool, id: string): Promise<boolean> {
-  return pool.backend.docker
+const docker = new Docker();
+
+async function exists(_pool: SandboxPool, id: string): Promise<boolean> {
+  return docker
     .getContainer(id)
     .inspect()
     .then(
@@ -72,7 +75,7 @@ describe("SandboxPool", () => {
     try {
       await pool.start();
       const [dead] = [...(pool as unknown as { warm: { id: string }[] }).warm];
-      await pool.backend.docker.getContainer(dead!.id).kill();
+      await docker.getContainer(dead!.id).kill();
       const sandbox = await pool.acquire();
       expect(sandbox.id).not.toBe(dead!.id);
       expect((await sandbox.exec("echo alive")).stdout).toBe("alive\n");

@@ -4,7 +4,7 @@
  * a released sandbox is destroyed, never reused.
  *
  * @example
- * const pool = new SandboxPool(new DockerBackend(parseSandboxConfig()), { warmSize: 8 });
+ * const pool = new SandboxPool(createBackend(parseSandboxConfig()), { warmSize: 8 });
  * await pool.start();
  * const sandbox = await pool.acquire();
  * try { await sandbox.exec("ls"); } finally { await pool.release(sandbox); }
@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
-import type { DockerBackend, DockerSandbox } from "./docker-sandbox.js";
+import type { ManagedSandbox, SandboxBackend } from "./backend.js";
 
 export const poolOptionsSchema = z
   .object({
@@ -84,8 +84,8 @@ export interface PoolStats {
 export class SandboxPool {
   private readonly options: PoolOptions;
   private readonly limiter: StartLimiter;
-  private readonly warm: DockerSandbox[] = [];
-  private readonly inUse = new Set<DockerSandbox>();
+  private readonly warm: ManagedSandbox[] = [];
+  private readonly inUse = new Set<ManagedSandbox>();
   private readonly removals = new Set<Promise<void>>();
   private starting = 0;
   private closed = false;
@@ -93,7 +93,7 @@ export class SandboxPool {
   private lastError?: string;
 
   constructor(
-    readonly backend: DockerBackend,
+    readonly backend: SandboxBackend,
     options: z.input<typeof poolOptionsSchema> = {},
   ) {
     this.options = parsePoolOptions(options);
@@ -111,7 +111,7 @@ export class SandboxPool {
   }
 
   /** A live sandbox for one episode: a warm one that answers, or a fresh one. */
-  async acquire(): Promise<DockerSandbox> {
+  async acquire(): Promise<ManagedSandbox> {
     if (this.closed) throw new ConfigError("the sandbox pool is closed");
     while (this.warm.length > 0) {
       const candidate = this.warm.shift()!;
@@ -135,7 +135,7 @@ export class SandboxPool {
   }
 
   /** Ends an episode's sandbox. The removal runs on; `close()` waits for it. */
-  release(sandbox: DockerSandbox): Promise<void> {
+  release(sandbox: ManagedSandbox): Promise<void> {
     this.inUse.delete(sandbox);
     return this.destroy(sandbox);
   }
@@ -186,7 +186,7 @@ export class SandboxPool {
     }
   }
 
-  private destroy(sandbox: DockerSandbox): Promise<void> {
+  private destroy(sandbox: ManagedSandbox): Promise<void> {
     const removal = sandbox
       .close()
       .then(

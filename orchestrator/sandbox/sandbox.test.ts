@@ -6,7 +6,7 @@ import { SANDBOX_VARIANTS, useSandbox } from "../../testing/sandboxes.js";
 describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
   const sandbox = useSandbox({ ...variant });
 
-  describe("DockerSandbox.exec", () => {
+  describe("exec", () => {
     it("runs a fresh bash -c in /testbed with stdout, stderr and the exit code apart", async () => {
       const result = await sandbox().exec("pwd; echo out; echo err >&2; exit 7");
       expect(result).toMatchObject({
@@ -56,7 +56,7 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
     });
   });
 
-  describe("DockerSandbox files", () => {
+  describe("files", () => {
     it("round-trips tabs, CRLF, a missing final newline and unicode paths byte for byte", async () => {
       const text = "col1\tcol2\r\nline two\r\n\tlast without newline";
       await sandbox().writeFiles("/testbed/docs in here", [
