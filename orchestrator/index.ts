@@ -1,9 +1,9 @@
 /**
- * sandfarm's library entry: sandboxes and the three tools.
+ * sandfarm's library entry: sandboxes (Docker, gVisor, local), the warm pool, and the three tools.
  *
  * @example
- * import { DockerBackend, Toolbox, parseSandboxConfig } from "sandfarm";
- * const sandbox = await new DockerBackend(parseSandboxConfig()).create();
+ * import { Toolbox, createBackend, parseSandboxConfig } from "sandfarm";
+ * const sandbox = await createBackend(parseSandboxConfig()).create();
  * const toolbox = new Toolbox(sandbox);
  * await toolbox.execute({ name: "execute_bash", arguments: '{"command": "ls"}' });
  * await sandbox.close();
@@ -25,7 +25,12 @@ export {
   sandboxConfigSchema,
 } from "./sandbox/config.js";
 export type { SandboxConfig, SandboxConfigInput } from "./sandbox/config.js";
+export { createBackend } from "./sandbox/backend.js";
+export type { ManagedSandbox, SandboxBackend } from "./sandbox/backend.js";
 export { DockerBackend, DockerSandbox, connectDocker } from "./sandbox/docker-sandbox.js";
+export { LocalBackend, LocalSandbox } from "./sandbox/local-sandbox.js";
+export { SandboxPool, closePoolsOnSignal, parsePoolOptions } from "./sandbox/pool.js";
+export type { PoolOptions, PoolStats } from "./sandbox/pool.js";
 export { runDoctor } from "./sandbox/doctor.js";
 export type { DoctorCheck } from "./sandbox/doctor.js";
 export type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./sandbox/types.js";

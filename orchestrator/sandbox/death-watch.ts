@@ -22,6 +22,8 @@ export class DeathWatch {
   private readonly oomSeen = new Set<string>();
   private events?: NodeJS.ReadableStream & { destroy?: () => void };
   private opening?: Promise<void>;
+  /** Unix seconds of the last event seen, to resume from after a dropped stream. */
+  private lastEventAt?: number;
 
   constructor(private readonly docker: Docker) {}
 
@@ -48,6 +50,7 @@ export class DeathWatch {
 
   private async open(): Promise<void> {
     const events = (await this.docker.getEvents({
+      ...(this.lastEventAt ? { since: this.lastEventAt } : {}),
       filters: {
         type: ["container"],
         event: ["oom", "die", "destroy"],
@@ -69,7 +72,11 @@ export class DeathWatch {
       }
     });
     const lost = (): void => {
-      if (this.events === events) this.events = undefined;
+      if (this.events !== events) return;
+      this.events = undefined;
+      // Still watching: pick up again from the last event seen, so no death is missed.
+      if (this.listeners.size > 0)
+        setTimeout(() => void this.ensureOpen().catch(() => undefined), 100);
     };
     events.on("end", lost);
     events.on("close", lost);
@@ -78,12 +85,18 @@ export class DeathWatch {
   }
 
   private onEvent(line: string): void {
-    let event: { id?: string; status?: string; Actor?: { Attributes?: Record<string, string> } };
+    let event: {
+      id?: string;
+      status?: string;
+      time?: number;
+      Actor?: { Attributes?: Record<string, string> };
+    };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {
       return;
     }
+    if (typeof event.time === "number") this.lastEventAt = event.time;
     const id = event.id;
     if (!id) return;
     if (event.status === "oom") {

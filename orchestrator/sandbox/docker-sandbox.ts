@@ -420,6 +420,15 @@ export class DockerSandbox implements Sandbox {
     oom: boolean,
     removed: boolean,
   ): SandboxLostError {
+    const expired = Date.now() >= this.expiresAtMs - 1000;
+    // Gone at its TTL with no other story: the keeper's own exit, whether or not its die event
+    // has arrived yet.
+    if (!oom && expired && (exitCode === undefined || exitCode === 0)) {
+      return new SandboxLostError(
+        `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and removed itself`,
+        false,
+      );
+    }
     if (oom) {
       return new SandboxLostError(
         `sandbox ${this.id} was killed by its memory limit (${this.config.memoryMb} MiB)`,
@@ -431,12 +440,6 @@ export class DockerSandbox implements Sandbox {
         removed
           ? `sandbox ${this.id} was removed from outside sandfarm`
           : `sandbox ${this.id} was stopped from outside sandfarm (exit ${exitCode})`,
-        false,
-      );
-    }
-    if (exitCode === 0 && Date.now() >= this.expiresAtMs - 1000) {
-      return new SandboxLostError(
-        `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and removed itself`,
         false,
       );
     }
