@@ -1,6 +1,7 @@
 /**
- * Docker sandboxes: one hardened container per episode, one `docker exec` of the Perl helper per
- * command, files through tar archives.
+ * Docker sandboxes: one hardened container per episode (runc or gVisor's runsc), commands through
+ * the in-sandbox runner (or one `docker exec` of the helper each), files through tar archives,
+ * deaths from the engine's events.
  *
  * @example
  * const backend = new DockerBackend(parseSandboxConfig({ network: "none" }));

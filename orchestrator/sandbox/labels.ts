@@ -24,7 +24,8 @@ export function sandboxLabels(
   };
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this host. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -37,6 +37,7 @@ import { type RawCommandOutput, RunnerChannel, type RunnerTransport } from "./co
 import type { SandboxConfig } from "./config.js";
 import { RUNNER_SCRIPT } from "./exec-helper.js";
 import { judgeCommand } from "./judge.js";
+import { processAlive } from "./labels.js";
 import { checkRelativePath } from "./tar.js";
 import type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./types.js";
 
@@ -215,7 +216,7 @@ export class LocalBackend {
       try {
         const owner = JSON.parse(readFileSync(join(dir, "owner.json"), "utf8")) as Owner;
         if (owner.expiresAt <= Date.now()) reason = "ttl expired";
-        else if (owner.host === hostname() && !pidAlive(owner.pid))
+        else if (owner.host === hostname() && !processAlive(owner.pid))
           reason = `owner pid ${owner.pid} is gone`;
       } catch {
         reason = "no owner record";
@@ -280,15 +281,6 @@ export class LocalBackend {
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", SANDFARM_CGROUPS: cgroups.join(" ") },
       stdio: ["pipe", "pipe", "pipe"],
     });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
