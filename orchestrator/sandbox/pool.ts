@@ -115,8 +115,10 @@ export class SandboxPool {
     if (this.closed) throw new ConfigError("the sandbox pool is closed");
     while (this.warm.length > 0) {
       const candidate = this.warm.shift()!;
+      // Ping first: starting the replacement costs the event loop work the hand-out need not wait for.
+      const responsive = await candidate.isResponsive(this.options.livenessTimeoutMs);
       this.refill();
-      if (await candidate.isResponsive(this.options.livenessTimeoutMs)) {
+      if (responsive) {
         this.inUse.add(candidate);
         return candidate;
       }
