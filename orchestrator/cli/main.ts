@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { SandfarmError } from "../errors.js";
+import { rewardCommand } from "./reward-command.js";
 import { sandboxCommand } from "./sandbox-command.js";
 
 const program = new Command("sandfarm")
@@ -17,6 +18,7 @@ const program = new Command("sandfarm")
   .exitOverride();
 
 program.addCommand(sandboxCommand());
+program.addCommand(rewardCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,110 @@
+/**
+ * Text scorers: normalized exact match, token F1, ROUGE-L F with Porter stemming, and numbers
+ * with tolerance. Normalization follows SQuAD's (lowercase, no punctuation, no articles); ROUGE-L
+ * tokenizes like Python's rouge_score (lowercase, runs of [a-z0-9], stem tokens longer than 3).
+ * rouge_score stems with NLTK's Porter variant and this with Martin Porter's original, so rare
+ * words can stem differently.
+ */
+import { stemmer } from "stemmer";
+import type { ScoreInput, ScoreResult } from "./types.js";
+
+export function normalizeText(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[\p{P}\p{S}]/gu, " ")
+    .replace(/\b(a|an|the)\b/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+export function scoreExact(input: ScoreInput): ScoreResult {
+  const answer = normalizeText(input.answer);
+  const truth = normalizeText(input.truth);
+  return { reward: answer !== "" && answer === truth ? 1 : 0, details: { answer, truth } };
+}
+
+function f1(common: number, predicted: number, reference: number): number {
+  if (common === 0) return 0;
+  const precision = common / predicted;
+  const recall = common / reference;
+  return (2 * precision * recall) / (precision + recall);
+}
+
+export function scoreTokenF1(input: ScoreInput): ScoreResult {
+  const answer = normalizeText(input.answer).split(" ").filter(Boolean);
+  const truth = normalizeText(input.truth).split(" ").filter(Boolean);
+  const counts = new Map<string, number>();
+  for (const token of truth) counts.set(token, (counts.get(token) ?? 0) + 1);
+  let common = 0;
+  for (const token of answer) {
+    const left = counts.get(token) ?? 0;
+    if (left > 0) {
+      common++;
+      counts.set(token, left - 1);
+    }
+  }
+  return {
+    reward: f1(common, answer.length, truth.length),
+    details: { common, answerTokens: answer.length, truthTokens: truth.length },
+  };
+}
+
+export function rougeTokens(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).map((token) =>
+    token.length > 3 ? stemmer(token) : token,
+  );
+}
+
+/** Length of the longest common subsequence, in O(n·m) time and O(m) memory. */
+export function lcsLength(a: readonly string[], b: readonly string[]): number {
+  let previous = new Uint32Array(b.length + 1);
+  let current = new Uint32Array(b.length + 1);
+  for (const token of a) {
+    for (let j = 1; j <= b.length; j++) {
+      current[j] =
+        token === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
+    }
+    [previous, current] = [current, previous];
+  }
+  return previous[b.length]!;
+}
+
+export function scoreRougeL(input: ScoreInput): ScoreResult {
+  const answer = rougeTokens(input.answer);
+  const truth = rougeTokens(input.truth);
+  const lcs = lcsLength(answer, truth);
+  return {
+    reward: f1(lcs, answer.length, truth.length),
+    details: { lcs, answerTokens: answer.length, truthTokens: truth.length },
+  };
+}
+
+const NUMBER = /[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
+
+/** The last number in the text (thousands separators and a trailing % understood), or NaN. */
+export function lastNumber(text: string): number {
+  const found = [...text.matchAll(NUMBER)]
+    .map((match) => match[0])
+    .filter((token) => /\d/.test(token));
+  const last = found.at(-1);
+  if (last === undefined) return Number.NaN;
+  const value = Number(last.replaceAll(",", ""));
+  const percent = text
+    .slice(text.lastIndexOf(last) + last.length)
+    .trimStart()
+    .startsWith("%");
+  return percent ? value / 100 : value;
+}
+
+export function scoreNumeric(input: ScoreInput): ScoreResult {
+  const relTol = typeof input.options?.relTol === "number" ? input.options.relTol : 1e-4;
+  const absTol = typeof input.options?.absTol === "number" ? input.options.absTol : 1e-8;
+  const answer = lastNumber(input.answer);
+  const truth = lastNumber(input.truth);
+  if (Number.isNaN(truth))
+    return { reward: 0, details: { error: `the truth '${input.truth}' has no number` } };
+  if (Number.isNaN(answer))
+    return { reward: 0, details: { reason: "no number in the answer", truth } };
+  const ok = Math.abs(answer - truth) <= Math.max(absTol, relTol * Math.abs(truth));
+  return { reward: ok ? 1 : 0, details: { answer, truth, relTol, absTol } };
+}
