@@ -1,9 +1,10 @@
 /**
- * Scorers by name. `sandfarm reward --scorer NAME` and the farm look them up here. The math,
+ * Scorers by name. `sandfarm reward --scorer NAME` and the farm look them up here. The
  * instruction-following and judge scorers, custom scorers and the worker pool are still to come
  * (issue 5); asking for one says so.
  */
 import { scoreChoice, scoreMultiChoice } from "./choice.js";
+import { scoreMath } from "./math.js";
 import { scoreExact, scoreNumeric, scoreRougeL, scoreTokenF1 } from "./text.js";
 import type { Scorer } from "./types.js";
 
@@ -14,9 +15,10 @@ export const SCORERS: Record<string, Scorer> = {
   f1: scoreTokenF1,
   rouge_l: scoreRougeL,
   numeric: scoreNumeric,
+  math: scoreMath,
 };
 
-const PLANNED = ["math", "ifeval", "judge"];
+const PLANNED = ["ifeval", "judge"];
 
 export class UnknownScorerError extends Error {
   constructor(name: string) {

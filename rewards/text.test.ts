@@ -87,9 +87,10 @@ describe("registry", () => {
       "f1",
       "rouge_l",
       "numeric",
+      "math",
     ]);
-    expect(() => scorerNamed("math")).toThrow(
-      "scorer 'math' is not built yet; available: choice, multi_choice",
+    expect(() => scorerNamed("ifeval")).toThrow(
+      "scorer 'ifeval' is not built yet; available: choice, multi_choice",
     );
     expect(() => scorerNamed("nope")).toThrow("there is no scorer 'nope'");
   });

@@ -80,10 +80,20 @@ describe("sandfarm reward", () => {
     expect(run.code).toBe(1);
   });
 
-  it("names a scorer that does not exist yet, and bad options", async () => {
-    const math = await sandfarm("reward", "--scorer", "math", "--answer", "1", "--truth", "1");
-    expect(math.code).toBe(1);
-    expect(math.stderr).toContain("scorer 'math' is not built yet");
+  it("scores math, names a scorer that does not exist yet, and bad options", async () => {
+    const math = await sandfarm(
+      "reward",
+      "--scorer",
+      "math",
+      "--answer",
+      "\\boxed{\\dfrac{1}{2}}",
+      "--truth",
+      "0.5",
+    );
+    expect(JSON.parse(math.stdout)).toMatchObject({ reward: 1 });
+    const ifeval = await sandfarm("reward", "--scorer", "ifeval", "--answer", "1", "--truth", "1");
+    expect(ifeval.code).toBe(1);
+    expect(ifeval.stderr).toContain("scorer 'ifeval' is not built yet");
     const options = await sandfarm(
       "reward",
       "--scorer",

@@ -74,7 +74,7 @@ async function scoreFile(file: string): Promise<boolean> {
 export function rewardCommand(): Command {
   return new Command("reward")
     .description("score an answer with a named scorer; prints {reward, details} as JSON")
-    .option("--scorer <name>", "choice | multi_choice | exact | f1 | rouge_l | numeric")
+    .option("--scorer <name>", "choice | multi_choice | exact | f1 | rouge_l | numeric | math")
     .option("--answer <text>", "the answer to score")
     .option("--truth <text>", "the official answer")
     .option("--options <json>", "scorer options as a JSON object, e.g. '{\"relTol\": 0.01}'")
