@@ -3,11 +3,13 @@
  * bench/results/NAME.json; each compares against a baseline measured in the same run.
  */
 import { runExecBenchmark } from "./exec.js";
+import { runRewardsBenchmark } from "./rewards.js";
 import { runSandboxBenchmark } from "./sandbox.js";
 
 const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   exec: runExecBenchmark,
   sandbox: runSandboxBenchmark,
+  rewards: runRewardsBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);

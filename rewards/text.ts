@@ -49,24 +49,50 @@ export function scoreTokenF1(input: ScoreInput): ScoreResult {
   };
 }
 
-export function rougeTokens(text: string): string[] {
-  return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).map((token) =>
-    token.length > 3 ? stemmer(token) : token,
-  );
+/** Stems seen before: stemming every token of every answer was most of ROUGE-L's cost. */
+const STEM_CACHE = new Map<string, string>();
+const STEM_CACHE_LIMIT = 100_000;
+
+function stem(token: string): string {
+  let stemmed = STEM_CACHE.get(token);
+  if (stemmed === undefined) {
+    if (STEM_CACHE.size >= STEM_CACHE_LIMIT) STEM_CACHE.clear();
+    stemmed = stemmer(token);
+    STEM_CACHE.set(token, stemmed);
+  }
+  return stemmed;
 }
 
+export function rougeTokens(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).map((token) =>
+    token.length > 3 ? stem(token) : token,
+  );
+}
 /** Length of the longest common subsequence, in O(n·m) time and O(m) memory. */
 export function lcsLength(a: readonly string[], b: readonly string[]): number {
-  let previous = new Uint32Array(b.length + 1);
-  let current = new Uint32Array(b.length + 1);
-  for (const token of a) {
-    for (let j = 1; j <= b.length; j++) {
+  // Compare integers, not strings, in the n·m inner loop.
+  const ids = new Map<string, number>();
+  const intern = (tokens: readonly string[]): Int32Array =>
+    Int32Array.from(tokens, (token) => {
+      let id = ids.get(token);
+      if (id === undefined) ids.set(token, (id = ids.size));
+      return id;
+    });
+  const left = intern(a);
+  const right = intern(b);
+  let previous = new Uint32Array(right.length + 1);
+  let current = new Uint32Array(right.length + 1);
+  for (let i = 0; i < left.length; i++) {
+    const token = left[i]!;
+    for (let j = 1; j <= right.length; j++) {
       current[j] =
-        token === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
+        token === right[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
     }
-    [previous, current] = [current, previous];
+    const swap = previous;
+    previous = current;
+    current = swap;
   }
-  return previous[b.length]!;
+  return previous[right.length]!;
 }
 
 export function scoreRougeL(input: ScoreInput): ScoreResult {
