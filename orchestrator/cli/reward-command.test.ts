@@ -1,28 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const main = fileURLToPath(new URL("./main.ts", import.meta.url));
-
-function sandfarm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", main, ...args],
-      { timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error ? (typeof error.code === "number" ? error.code : 1) : 0,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
+import { sandfarm } from "../../testing/cli.js";
 
 describe("sandfarm reward", () => {
   it("scores one case from flags", async () => {

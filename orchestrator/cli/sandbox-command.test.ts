@@ -1,33 +1,11 @@
-import { execFile, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import Docker from "dockerode";
 import { afterAll, describe, expect, it } from "vitest";
+import { CLI_ENTRY as main, sandfarm } from "../../testing/cli.js";
 import { DEFAULT_SANDBOX_IMAGE } from "../sandbox/config.js";
 import { LABEL_MANAGED, LABEL_OWNER_PID, sandboxLabels } from "../sandbox/labels.js";
 
-const main = fileURLToPath(new URL("./main.ts", import.meta.url));
 const docker = new Docker();
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  pid: number;
-}
-
-function sandfarm(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ["--import", "tsx", main, ...args],
-      { timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr, pid: child.pid ?? -1 });
-      },
-    );
-  });
-}
 
 async function containersOwnedBy(pid: number): Promise<number> {
   const list = await docker.listContainers({

@@ -1,0 +1,26 @@
+/** Runs the real `sandfarm` CLI from source in a child process, for CLI tests. */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const CLI_ENTRY = fileURLToPath(new URL("../orchestrator/cli/main.ts", import.meta.url));
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  pid: number;
+}
+
+export function sandfarm(...args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", CLI_ENTRY, ...args],
+      { timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, pid: child.pid ?? -1 });
+      },
+    );
+  });
+}
