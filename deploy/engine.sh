@@ -17,6 +17,9 @@ wait_s=${SANDFARM_ENGINE_WAIT_S:-60}
 say() { printf 'engine: %s\n' "$*"; }
 fail() { printf 'engine: error: %s\n' "$*" >&2; exit 1; }
 
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 engine_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 # /proc instead of pgrep: procps is not on every minimal machine.
 dockerd_running() { grep -qsx dockerd /proc/[0-9]*/comm; }
@@ -35,14 +38,7 @@ if [ "$(id -u)" != 0 ]; then
   fail "no Docker engine answers and starting one needs root. Run this script as root, or start Docker yourself and set DOCKER_HOST."
 fi
 
-if ! command -v dockerd >/dev/null 2>&1; then
-  command -v apt-get >/dev/null 2>&1 ||
-    fail "dockerd is not installed and there is no apt-get to install it. Install a Docker engine (20.10 or newer) and rerun."
-  say "installing Debian's docker.io"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io >/dev/null
-fi
+install_debian_package dockerd docker.io "a Docker engine (dockerd 20.10 or newer)"
 
 if dockerd_running; then
   say "dockerd is running but does not answer yet; waiting"

@@ -15,6 +15,9 @@ set -euo pipefail
 say() { printf 'gvisor: %s\n' "$*"; }
 fail() { printf 'gvisor: error: %s\n' "$*" >&2; exit 1; }
 
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 registered() { docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; }
 wanted_args='["--network=none","--file-access=shared"]'
 configured() {
@@ -30,12 +33,7 @@ if registered && configured; then
   exit 0
 fi
 [ "$(id -u)" = 0 ] || fail "registering a runtime edits /etc/docker/daemon.json and needs root"
-if ! command -v runsc >/dev/null 2>&1; then
-  command -v apt-get >/dev/null 2>&1 || fail "runsc is missing and there is no apt-get to install it"
-  say "installing Debian's runsc"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runsc >/dev/null
-fi
+install_debian_package runsc runsc "gVisor's runsc"
 mkdir -p /etc/docker
 node -e '
   const fs = require("fs");

@@ -12,6 +12,9 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n== %s\n' "$*"; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=deploy/lib.sh
+. deploy/lib.sh
 
 setup() {
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
@@ -29,10 +32,9 @@ setup() {
   bash deploy/image/build.sh || exit 1
   say "gVisor runtime"
   bash deploy/gvisor.sh || exit 1
-  if ! command -v bwrap >/dev/null 2>&1; then
-    say "bubblewrap (the local backend)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null || exit 1
-  fi
+  say "bubblewrap (the local backend)"
+  install_debian_package bwrap bubblewrap "bubblewrap (the local backend)" || exit 1
+  echo "bubblewrap: $(bwrap --version)"
 }
 
 run_tests() {

@@ -33,6 +33,9 @@ done
 
 say() { printf 'image: %s\n' "$*"; }
 fail() { printf 'image: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=deploy/lib.sh
+. "$here/../lib.sh"
+
 report_size() {
   local bytes
   bytes=$(docker image inspect --format '{{.Size}}' "$tag")
@@ -62,12 +65,7 @@ fi
 
 if [ "$force" = 1 ] || [ ! -f "$rootfs/.sandfarm-complete" ]; then
   [ "$(id -u)" = 0 ] || fail "the offline build runs debootstrap, which needs root"
-  if ! command -v debootstrap >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || fail "debootstrap is missing and there is no apt-get to install it"
-    say "installing debootstrap"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-  fi
+  install_debian_package debootstrap debootstrap "debootstrap (the offline image build)"
   work="$rootfs.partial"
   rm -rf "$work"
   mkdir -p "$(dirname "$rootfs")"
