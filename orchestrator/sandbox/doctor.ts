@@ -267,10 +267,9 @@ async function availabilityChecks(config: SandboxConfig, docker?: Docker): Promi
 
 function limitChecks(inside: string, host: string, config: SandboxConfig): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
-  const output = inside;
   // A limit seen inside the sandbox wins; the host's view of its cgroup covers gVisor.
   const limit = (name: string): string => field(inside, name) || field(host, name);
-  const capEff = BigInt(`0x${field(output, "CapEff") || "0"}`);
+  const capEff = BigInt(`0x${field(inside, "CapEff") || "0"}`);
   const has = (name: string): boolean => ((capEff >> BigInt(CAPABILITY_BITS[name]!)) & 1n) === 1n;
   const leaked = DROPPED_CAPABILITIES.filter(has);
   const missing = KEPT_CAPABILITIES.filter((name) => !has(name));
@@ -283,7 +282,7 @@ function limitChecks(inside: string, host: string, config: SandboxConfig): Docto
         : `still present: ${leaked.join(", ") || "none"}; missing: ${missing.join(", ") || "none"}`,
     fix: "the engine or runtime ignored CapDrop; check the runtime",
   });
-  const shown = field(output, "NoNewPrivs");
+  const shown = field(inside, "NoNewPrivs");
   // gVisor's /proc does not show the flag; runsc applies it from the container's config.
   const noNewPrivs = shown === "1" || (shown === "" && config.runtime === "runsc");
   checks.push({
@@ -320,7 +319,7 @@ function limitChecks(inside: string, host: string, config: SandboxConfig): Docto
     detail: `${cpus} cores (configured ${config.cpus})`,
     fix: "enable CFS bandwidth control (the cpu cgroup controller)",
   });
-  const interfaces = field(output, "net").split(/\s+/).filter(Boolean);
+  const interfaces = field(inside, "net").split(/\s+/).filter(Boolean);
   const onlyLoopback = interfaces.length === 1 && interfaces[0] === "lo";
   let networkDetail = `${config.network}: interfaces ${interfaces.join(", ")}`;
   if (config.network !== "none" && onlyLoopback) {

@@ -180,17 +180,15 @@ sub run_command {
 /**
  * One command per `docker exec`: the fallback path.
  * argv: timeout seconds, cap bytes per stream, the command, and optionally the path of a file
- * holding the command instead (for commands over the argument limit; the file is removed).
+ * holding the command instead (for commands over the argument limit; sourced, then removed).
  */
 export const EXEC_HELPER_SCRIPT = String.raw`
 $0 = "sandfarm-exec";
 ${RUN_COMMAND_CORE}
-my $command = $ARGV[2];
-if (defined $ARGV[3]) {
-  open(my $f, "<", $ARGV[3]) or die "sandfarm-exec: cannot read $ARGV[3]: $!";
-  binmode $f; local $/; $command = <$f>; close $f; unlink $ARGV[3];
-}
-run_command($command, $ARGV[0], $ARGV[1]);
+# A command the host already wrote to a file is sourced from there (like "bash -c": $0 is bash).
+my $file = $ARGV[3];
+run_command(defined $file ? ". '$file'" : $ARGV[2], $ARGV[0], $ARGV[1]);
+unlink $file if defined $file;
 `;
 
 /**

@@ -109,7 +109,7 @@ function makeCgroups(id: string, config: SandboxConfig): string[] {
   return dirs;
 }
 
-function removeCgroups(dirs: readonly string[]): void {
+async function removeCgroups(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
@@ -125,7 +125,8 @@ function removeCgroups(dirs: readonly string[]): void {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") break;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        // Processes are still dying: wait without blocking the farm's event loop.
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
   }
@@ -285,7 +286,7 @@ export class LocalBackend {
 }
 
 async function teardown(dir: string, cgroups: readonly string[]): Promise<void> {
-  removeCgroups(cgroups);
+  await removeCgroups(cgroups);
   const merged = join(dir, "merged");
   await execFileAsync("umount", [merged]).catch(() =>
     execFileAsync("umount", ["-l", merged]).catch(() => undefined),
