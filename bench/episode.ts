@@ -1,13 +1,19 @@
 /**
  * `npm run bench -- episode [--quick]`: the farm's turn rate. The stub policy (a test double,
- * in its own process so its CPU is not counted) answers instantly with trivial commands; real
- * sandboxes, started before each measurement, run them. Episodes of 50 turns (20 in quick mode)
- * at concurrency 1, 16 and 64:
- * turns per second, the farm's CPU milliseconds per turn, and the event loop's lag p99. The
- * baseline in the same run is the reference's mechanics: one `docker exec` per command.
+ * in its own process so its CPU is not counted as the farm's) answers instantly with trivial
+ * commands; real sandboxes, started before each measurement, run them. Episodes of 50 turns (20
+ * in quick mode) at concurrency 1, 16 and 64: turns per second, the farm's CPU milliseconds per
+ * turn, and the event loop's lag p99. The baseline in the same run is the reference's mechanics:
+ * one `docker exec` per command.
+ *
+ * Where the machine's CPU goes at concurrency 64 is measured too, because on 2 cores the turn
+ * rate is a CPU budget: the machine's busy CPU per turn (from /proc/stat), the stub's own share
+ * (from /proc/PID/stat), and the ceiling of the sandboxes alone (the same commands on the same
+ * number of sandboxes with no model calls at all).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -47,6 +53,27 @@ interface Measure {
   cpuMsPerTurn: number;
   lagP99Ms: number;
   failures: number;
+  /** Busy CPU of the whole machine (every process and the kernel) per turn. */
+  machineCpuMsPerTurn: number;
+  /** The stub policy process's CPU per turn. */
+  stubCpuMsPerTurn: number;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on
+
+/** Busy jiffies of the whole machine: every field of /proc/stat's cpu line but idle and iowait. */
+function machineBusyMs(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
+  const ticks = fields.map(Number);
+  const busy = ticks.reduce((sum, value) => sum + value, 0) - ticks[3]! - ticks[4]!;
+  return busy * TICK_MS;
+}
+
+/** User plus system CPU of one process, from /proc/PID/stat. */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 let rollout = 0;
@@ -73,6 +100,7 @@ async function startedSandboxes(backend: DockerBackend, count: number): Promise<
 async function measure(
   backend: DockerBackend,
   policy: PolicyClient,
+  stubPid: number,
   concurrency: number,
   turns: number,
 ): Promise<Measure> {
@@ -84,6 +112,7 @@ async function measure(
   const used = [...ready];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   const cpu = process.cpuUsage();
+  const [machineBefore, stubBefore] = [machineBusyMs(), processCpuMs(stubPid)];
   const started = performance.now();
   lag.enable();
   const episodes = await Promise.all(
@@ -100,14 +129,48 @@ async function measure(
   const seconds = (performance.now() - started) / 1000;
   lag.disable();
   const cpuUsed = process.cpuUsage(cpu);
+  const [machineUsed, stubUsed] = [
+    machineBusyMs() - machineBefore,
+    processCpuMs(stubPid) - stubBefore,
+  ];
   await Promise.all(used.map((sandbox) => sandbox.close()));
   const done = episodes.reduce((sum, episode) => sum + episode.turns.length, 0);
   return {
-    turnsPerS: Math.round((done / seconds) * 10) / 10,
-    cpuMsPerTurn: Math.round(((cpuUsed.user + cpuUsed.system) / 1000 / done) * 100) / 100,
-    lagP99Ms: Math.round((lag.percentile(99) / 1e6) * 100) / 100,
+    turnsPerS: round1(done / seconds),
+    cpuMsPerTurn: round2((cpuUsed.user + cpuUsed.system) / 1000 / done),
+    lagP99Ms: round2(lag.percentile(99) / 1e6),
     failures: episodes.filter((episode) => episode.stopReason !== "submitted").length,
+    machineCpuMsPerTurn: round2(machineUsed / done),
+    stubCpuMsPerTurn: round2(stubUsed / done),
   };
+}
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * The sandboxes' ceiling: each of `concurrency` sandboxes runs the bench script's commands back
+ * to back through its runner, with no model call between them. Returns commands per second and
+ * the machine's busy CPU per command.
+ */
+async function commandsOnly(
+  backend: DockerBackend,
+  concurrency: number,
+  commands: number,
+): Promise<{ perS: number; machineCpuMs: number }> {
+  const sandboxes = await startedSandboxes(backend, concurrency);
+  const machineBefore = machineBusyMs();
+  const started = performance.now();
+  await Promise.all(
+    sandboxes.map(async (sandbox) => {
+      for (let turn = 0; turn < commands; turn++) await sandbox.exec(`true # ${turn}`);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const machineUsed = machineBusyMs() - machineBefore;
+  await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+  const done = concurrency * commands;
+  return { perS: round1(done / seconds), machineCpuMs: round2(machineUsed / done) };
 }
 
 export async function runEpisodeBenchmark(quick: boolean): Promise<void> {
@@ -117,11 +180,13 @@ export async function runEpisodeBenchmark(quick: boolean): Promise<void> {
   const runner = testBackend({ runId: "bench", memoryMb: 256 });
   const exec = testBackend({ runId: "bench", memoryMb: 256, execMode: "exec" });
   try {
-    const c1 = await measure(runner, policy, 1, turns);
-    const c16 = await measure(runner, policy, 16, turns);
-    const c64 = await measure(runner, policy, 64, turns);
+    const pid = child.pid!;
+    const c1 = await measure(runner, policy, pid, 1, turns);
+    const c16 = await measure(runner, policy, pid, 16, turns);
+    const c64 = await measure(runner, policy, pid, 64, turns);
+    const sandboxesAlone = await commandsOnly(runner, 64, turns);
     // The reference's mechanics: a docker exec per command, 16 at once (shorter: it is slow).
-    const baseline = await measure(exec, policy, 16, 10);
+    const baseline = await measure(exec, policy, pid, 16, 10);
     const failures = c1.failures + c16.failures + c64.failures + baseline.failures;
     writeResults(
       "episode",
@@ -131,6 +196,10 @@ export async function runEpisodeBenchmark(quick: boolean): Promise<void> {
         ["turns/s, concurrency 64", String(c64.turnsPerS)],
         ["farm CPU ms per turn (c64)", String(c64.cpuMsPerTurn)],
         ["event-loop lag p99 ms (c64)", String(c64.lagP99Ms)],
+        ["machine busy CPU ms per turn (c64, every process)", String(c64.machineCpuMsPerTurn)],
+        ["  of which the stub policy process", String(c64.stubCpuMsPerTurn)],
+        ["sandboxes alone: commands/s, 64 sandboxes, no model", String(sandboxesAlone.perS)],
+        ["sandboxes alone: machine CPU ms per command", String(sandboxesAlone.machineCpuMs)],
         ["baseline: docker exec per command, c16, turns/s", String(baseline.turnsPerS)],
         ["c64 over the baseline", `${Math.round((c64.turnsPerS / baseline.turnsPerS) * 10) / 10}x`],
         ["episodes not submitted", String(failures)],
@@ -144,6 +213,10 @@ export async function runEpisodeBenchmark(quick: boolean): Promise<void> {
         baseline_exec_turns_per_s_c16: baseline.turnsPerS,
         turns_per_episode: turns,
         failed_episodes: failures,
+        machine_cpu_ms_per_turn_c64: c64.machineCpuMsPerTurn,
+        stub_cpu_ms_per_turn_c64: c64.stubCpuMsPerTurn,
+        sandboxes_only_commands_per_s_c64: sandboxesAlone.perS,
+        sandboxes_only_machine_cpu_ms_per_command: sandboxesAlone.machineCpuMs,
       },
     );
   } finally {
