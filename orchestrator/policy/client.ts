@@ -155,6 +155,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Waits for `released`, or until `remaining` ms pass (the deadline check then ends the call). */
+async function waitOrDeadline(released: Promise<void>, remaining: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    released,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(remaining, 2 ** 31 - 1));
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 function statusOf(error: unknown): number | undefined {
   return error instanceof HttpStatusError ? error.status : undefined;
 }
@@ -213,6 +225,8 @@ function completionIds(choice: RawChoice): number[] | undefined {
 export class PolicyClient {
   /** The policy version stamped on each call; the farm bumps it after a weight update. */
   version = 0;
+  /** While set, new model calls (and retries) wait: a policy update is under way. */
+  private held?: { released: Promise<void>; release: () => void };
   private readonly options: z.output<typeof optionsSchema>;
   private readonly router: ReplicaRouter;
   private readonly http: JsonHttp;
@@ -248,9 +262,35 @@ export class PolicyClient {
     this.router.close();
   }
 
+  /**
+   * Stops issuing model calls: calls made (or retried) from now on wait until `release`. Calls
+   * already on the wire carry on; the replicas' pause mode decides what happens to them.
+   */
+  hold(): void {
+    if (this.held) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held = { released, release };
+  }
+
+  /** Lets calls flow again, stamped with `version` from now on. */
+  release(version: number): void {
+    this.version = version;
+    const held = this.held;
+    this.held = undefined;
+    held?.release();
+  }
+
+  /** True while a policy update holds model calls. */
+  get isHeld(): boolean {
+    return this.held !== undefined;
+  }
+
   async complete(request: CompletionRequest): Promise<Completion> {
     const startedAt = Date.now();
-    const version = this.version;
+    let version = this.version;
     const floor = Math.min(this.options.minCompletionTokens, request.maxTokens);
     let maxTokens = request.maxTokens;
     let attempts = 0;
@@ -258,6 +298,12 @@ export class PolicyClient {
     for (;;) {
       const remaining = request.deadline === undefined ? Infinity : request.deadline - Date.now();
       if (remaining <= 0) throw new DeadlineExceededError("the episode's deadline passed");
+      if (this.held) {
+        await waitOrDeadline(this.held.released, remaining);
+        continue;
+      }
+      // Tokens are tagged with the version at the start of the attempt that produced them.
+      version = this.version;
       const replica = this.router.pick(request.rolloutId);
       if (!replica) {
         failures = await this.backOff(failures, remaining, "no policy replica is healthy");
@@ -294,6 +340,10 @@ export class PolicyClient {
           throw new DeadlineExceededError("the episode's deadline passed during a policy call", {
             cause: error,
           });
+        // A call that failed while an update holds traffic was most likely aborted by the pause
+        // (mode=abort): not the replica's fault, and not a retry spent. Wait for the release.
+        if (this.held && (isConnectionFailure(error) || (status !== undefined && status >= 500)))
+          continue;
         if (!isRetryable(error)) {
           throw new PolicyUnavailableError(
             `the policy at ${replica.url} refused the call: ${(error as Error).message}`,

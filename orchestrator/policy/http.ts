@@ -67,7 +67,7 @@ export class JsonHttp {
     method: "GET" | "POST",
     url: string,
     body: unknown,
-    options: { timeoutMs: number },
+    options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<unknown> {
     const target = new URL(url);
     const secure = target.protocol === "https:";
@@ -86,7 +86,9 @@ export class JsonHttp {
               }),
           ...this.headers,
         },
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: options.signal
+          ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
+          : AbortSignal.timeout(options.timeoutMs),
       });
       request.on("response", (response) => {
         const chunks: Buffer[] = [];

@@ -148,6 +148,8 @@ export interface RunningVllmStub {
   readonly chatCalls: number;
   /** LoRA adapters loaded through `/v1/load_lora_adapter`: name to path. */
   readonly loraAdapters: ReadonlyMap<string, string>;
+  /** Every `/collective_rpc` call (vLLM's dev-mode route to a method on every worker), in order. */
+  collectiveRpcs: { method: string; kwargs: Record<string, unknown> }[];
   close(): Promise<void>;
 }
 
@@ -184,6 +186,13 @@ const tokenizeChatSchema = z.looseObject({
 });
 
 const detokenizeRequestSchema = z.looseObject({ tokens: z.array(z.number().int()) });
+
+const collectiveRpcSchema = z.looseObject({
+  method: z.string().min(1),
+  args: z.array(z.unknown()).optional(),
+  kwargs: z.record(z.string(), z.unknown()).optional(),
+  timeout: z.number().nullish(),
+});
 
 const loraRequestSchema = z.looseObject({
   lora_name: z.string().min(1),
@@ -272,6 +281,7 @@ class VllmStub {
   readonly requests: RecordedRequest[] = [];
   readonly pauses: PauseEvent[] = [];
   readonly loraAdapters = new Map<string, string>();
+  readonly collectiveRpcs: { method: string; kwargs: Record<string, unknown> }[] = [];
   chatCalls = 0;
   private readonly model: string;
   private readonly maxModelLen: number;
@@ -327,6 +337,7 @@ class VllmStub {
         return chatCalls();
       },
       loraAdapters: this.loraAdapters,
+      collectiveRpcs: this.collectiveRpcs,
       close: async () => {
         this.closed = true;
         for (const call of this.inFlight) call.controller.abort(new Interrupted("stub closed"));
@@ -412,6 +423,9 @@ class VllmStub {
       case "POST /v1/unload_lora_adapter":
         send(response, this.unloadLora(body));
         return;
+      case "POST /collective_rpc":
+        send(response, this.collectiveRpc(body));
+        return;
     }
     const known = [
       "/health",
@@ -424,6 +438,7 @@ class VllmStub {
       "/is_paused",
       "/v1/load_lora_adapter",
       "/v1/unload_lora_adapter",
+      "/collective_rpc",
     ];
     if (known.includes(url.pathname)) {
       send(response, { status: 405, body: { detail: "Method Not Allowed" } });
@@ -758,6 +773,18 @@ class VllmStub {
     } catch (error) {
       return { status: 400, body: this.error(400, (error as Error).message) };
     }
+  }
+
+  private collectiveRpc(rawBody: unknown): Reply {
+    const parsed = collectiveRpcSchema.safeParse(rawBody);
+    if (!parsed.success)
+      return {
+        status: 400,
+        body: this.error(400, "'method' must be provided for collective_rpc."),
+      };
+    this.collectiveRpcs.push({ method: parsed.data.method, kwargs: parsed.data.kwargs ?? {} });
+    // One worker here; vLLM answers with each worker's return value.
+    return { status: 200, body: { results: [null] } };
   }
 
   private loadLora(rawBody: unknown): Reply {

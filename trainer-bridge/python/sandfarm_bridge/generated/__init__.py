@@ -1,0 +1,1 @@
+"""Generated from proto/sandfarm/v1 by `npm run gen`; do not edit."""

@@ -1,0 +1,96 @@
+"""Turning a batch into padded training tensors, and the clipped policy-gradient loss.
+
+    arrays = batch_arrays(batch.table(), pad_token_id=tokenizer.pad_token_id)  # numpy
+    tensors = to_torch(arrays, device="cuda")
+    loss = clipped_pg_loss(new_logprobs, tensors["old_logprobs"], tensors["advantages"],
+                           tensors["loss_mask"])
+
+`pad_ragged` and `batch_arrays` need numpy (and pyarrow for the table); `to_torch` and
+`clipped_pg_loss` need torch.
+"""
+
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+
+# Arrow list column -> (array name, dtype, padding value; None means the pad_token_id).
+_TOKEN_COLUMNS = {
+    "token_ids": ("input_ids", np.int64, None),
+    "loss_mask": ("loss_mask", np.float32, 0),
+    "logprobs": ("old_logprobs", np.float32, 0),
+    "versions": ("versions", np.int64, -1),
+}
+
+
+def pad_ragged(values: np.ndarray, offsets: np.ndarray, pad_value, dtype) -> np.ndarray:
+    """Rows `values[offsets[i]:offsets[i+1]]`, right-padded with `pad_value` to the longest.
+
+    Vectorised: one scatter, no per-row Python loop.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    rows = len(lengths)
+    width = int(lengths.max()) if rows else 0
+    out = np.full((rows, width), pad_value, dtype=dtype)
+    if rows == 0 or width == 0:
+        return out
+    row_of = np.repeat(np.arange(rows), lengths)
+    column_of = np.arange(len(row_of)) - np.repeat(offsets[:-1] - offsets[0], lengths)
+    out[row_of, column_of] = np.asarray(values)[offsets[0] : offsets[-1]]
+    return out
+
+
+def batch_arrays(table, pad_token_id: int = 0) -> Dict[str, np.ndarray]:
+    """Padded numpy arrays of a batch's pyarrow.Table.
+
+    input_ids, loss_mask, old_logprobs, versions: [rows, longest row]; attention_mask: 1 on real
+    tokens; advantages, rewards: [rows]; trainable: [rows] bool. Rows that are not trainable keep
+    their tokens but get a zero loss mask.
+    """
+    table = table.combine_chunks()
+    arrays: Dict[str, np.ndarray] = {}
+    for column, (name, dtype, pad) in _TOKEN_COLUMNS.items():
+        array = table.column(column).chunk(0)
+        arrays[name] = pad_ragged(
+            array.values.to_numpy(zero_copy_only=False),
+            array.offsets.to_numpy(),
+            pad_token_id if pad is None else pad,
+            dtype,
+        )
+    offsets = table.column("token_ids").chunk(0).offsets.to_numpy()
+    lengths = np.diff(offsets)
+    arrays["attention_mask"] = (
+        np.arange(arrays["input_ids"].shape[1])[None, :] < lengths[:, None]
+    ).astype(np.int64)
+    arrays["advantages"] = table.column("advantage").to_numpy().astype(np.float32)
+    arrays["rewards"] = table.column("reward").to_numpy().astype(np.float32)
+    trainable = table.column("trainable").to_numpy(zero_copy_only=False).astype(bool)
+    arrays["trainable"] = trainable
+    arrays["loss_mask"] = arrays["loss_mask"] * trainable[:, None].astype(np.float32)
+    return arrays
+
+
+def to_torch(arrays: Dict[str, np.ndarray], device=None):
+    """The arrays as torch tensors on `device`."""
+    import torch
+
+    return {name: torch.from_numpy(np.ascontiguousarray(a)).to(device) for name, a in arrays.items()}
+
+
+def clipped_pg_loss(new_logprobs, old_logprobs, advantages, loss_mask, clip_low=0.2, clip_high=0.2):
+    """Token-level clipped policy-gradient loss (PPO/GRPO-style surrogate), averaged over the
+    trained tokens of the batch.
+
+    new_logprobs, old_logprobs, loss_mask: [rows, tokens], aligned with input_ids (the logprob
+    of token t given tokens < t). advantages: [rows], one per rollout row.
+    """
+    import torch
+
+    ratio = torch.exp(new_logprobs - old_logprobs)
+    advantage = advantages[:, None]
+    unclipped = ratio * advantage
+    clipped = torch.clamp(ratio, 1.0 - clip_low, 1.0 + clip_high) * advantage
+    per_token = -torch.minimum(unclipped, clipped)
+    return (per_token * loss_mask).sum() / loss_mask.sum().clamp(min=1.0)
