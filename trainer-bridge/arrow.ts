@@ -197,14 +197,22 @@ export function encodeBatch(
   const recordBatches: RecordBatch[] = [];
   let start = 0;
   let tokens = 0;
+  const flush = (end: number) => {
+    if (end > start) recordBatches.push(recordBatchOf(schema, rows.slice(start, end)));
+    start = end;
+    tokens = 0;
+  };
   for (let index = 0; index < rows.length; index++) {
-    tokens += rows[index]!.tokenIds.length;
-    if (tokens >= ZERO_COPY_TOKENS || index === rows.length - 1) {
-      recordBatches.push(recordBatchOf(schema, rows.slice(start, index + 1)));
-      start = index + 1;
-      tokens = 0;
+    const length = rows[index]!.tokenIds.length;
+    if (length >= ZERO_COPY_TOKENS) {
+      flush(index);
+      flush(index + 1);
+      continue;
     }
+    tokens += length;
+    if (tokens >= ZERO_COPY_TOKENS) flush(index + 1);
   }
+  flush(rows.length);
   if (recordBatches.length === 0) recordBatches.push(recordBatchOf(schema, []));
   const writer = new ChunkWriter();
   writer.write(new Table(schema, recordBatches));

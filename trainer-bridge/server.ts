@@ -130,6 +130,8 @@ export class BridgeServer {
   /** Batch id -> the consumer it is in flight to. */
   private readonly inFlight = new Map<string, Consumer>();
   private readonly attempts = new Map<string, number>();
+  /** Batch id -> the consumer whose ack timed out on it: redelivered elsewhere when possible. */
+  private readonly expiredOn = new Map<string, number>();
   private readonly tokenHash?: Buffer;
   private nextConsumerId = 1;
   private delivered = 0;
@@ -549,6 +551,7 @@ export class BridgeServer {
       this.inFlight.delete(batchId);
     }
     this.attempts.delete(batchId);
+    this.expiredOn.delete(batchId);
     this.updateBackpressure();
     for (const waiter of [...this.waiters]) waiter();
     this.dispatch();
@@ -563,9 +566,10 @@ export class BridgeServer {
     if (pending.length === 0) return;
     for (const consumer of this.consumers.values()) {
       if (consumer.closed || consumer.sending || consumer.credits <= 0) continue;
-      const index = pending.findIndex(
-        (batch) =>
-          this.delivery === "work_queue" || batch.sequence % consumer.worldSize === consumer.rank,
+      const index = pending.findIndex((batch) =>
+        this.delivery === "sharded"
+          ? batch.sequence % consumer.worldSize === consumer.rank
+          : this.expiredOn.get(batch.batchId) !== consumer.id || this.consumers.size === 1,
       );
       if (index < 0) continue;
       const [batch] = pending.splice(index, 1);
@@ -647,6 +651,7 @@ export class BridgeServer {
   private expireDelivery(consumer: Consumer, batchId: string): void {
     if (!consumer.inFlight.delete(batchId)) return;
     if (this.inFlight.get(batchId) === consumer) this.inFlight.delete(batchId);
+    this.expiredOn.set(batchId, consumer.id);
     this.dispatch();
   }
 }

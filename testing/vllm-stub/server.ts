@@ -124,6 +124,12 @@ export interface VllmStubOptions {
   faults?: FaultInjector;
   /** Answers every chat call itself, in place of `scripts` and `faults`. @default none */
   responder?: ChatResponder;
+  /**
+   * Injects faults into the admin routes (`/pause`, `/resume`, `/v1/load_lora_adapter`,
+   * `/collective_rpc`) by path: a delay (a replica slow to pause or load), a status, a dropped
+   * connection. `overflow` does not apply. @default none
+   */
+  adminFaults?: (path: string) => Fault | undefined;
   /** The wording of a prompt + max_tokens overflow. @default 3 (current vLLM) */
   overflowWording?: OverflowWording;
   /**
@@ -186,6 +192,14 @@ const tokenizeChatSchema = z.looseObject({
 });
 
 const detokenizeRequestSchema = z.looseObject({ tokens: z.array(z.number().int()) });
+
+const ADMIN_ROUTES = new Set([
+  "/pause",
+  "/resume",
+  "/v1/load_lora_adapter",
+  "/v1/unload_lora_adapter",
+  "/collective_rpc",
+]);
 
 const collectiveRpcSchema = z.looseObject({
   method: z.string().min(1),
@@ -392,6 +406,23 @@ class VllmStub {
       return;
     }
     const route = `${method} ${url.pathname}`;
+    if (method === "POST" && ADMIN_ROUTES.has(url.pathname)) {
+      const fault = this.options.adminFaults?.(url.pathname);
+      if (fault?.delayMs) await sleep(fault.delayMs);
+      if (fault?.dropConnection) {
+        request.socket.destroy();
+        return;
+      }
+      if (fault?.status !== undefined) {
+        send(response, {
+          status: fault.status,
+          body:
+            fault.body ??
+            this.error(fault.status, `vLLM stub: injected ${fault.status} on ${url.pathname}`),
+        });
+        return;
+      }
+    }
     switch (route) {
       case "GET /health":
         response.writeHead(200, { "content-length": 0 }).end();
@@ -549,7 +580,6 @@ class VllmStub {
     }
   }
 
-  /** The reply to a chat call, computed before admission (the stub samples instantly). */
   /** The scripted turn for this conversation, or a 400 saying how to name a script. */
   private async scriptedReply(body: ChatCompletionRequestBody): Promise<ScriptTurn | Reply> {
     const key = scriptKeyOf(body.messages) ?? this.options.defaultScript;
