@@ -230,12 +230,19 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
   /** The batch being received: its bytes are copied into place as chunks arrive. */
   private assembling?: { header: BatchHeader; chunks: Buffer[]; received: number; hash?: Hash };
   private taken = 0;
+  /** Resolves when the stream has ended (cleanly or not). */
+  readonly finished: Promise<void>;
+  private markFinished!: () => void;
 
   constructor(
     private readonly stream: ClientDuplexStream<PullRequest, PullResponse>,
     hello: Omit<Required<PullOptions>, "verify">,
     private readonly verify: boolean,
   ) {
+    this.finished = new Promise((resolve) => {
+      this.markFinished = resolve;
+    });
+    stream.on("close", () => this.markFinished());
     stream.on("data", (message: PullResponse) => this.receive(message));
     stream.on("error", (error: ServiceError) => {
       if (error.code !== GrpcStatus.CANCELLED || !this.ended)
@@ -356,7 +363,7 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
 
   /**
    * Ends the stream after the acks already given reach the farm; batches not acked go back to
-   * the farm's queue.
+   * the farm's queue. `await stream.finished` afterwards to know the farm recorded those acks.
    */
   close(): void {
     if (this.ended) return;

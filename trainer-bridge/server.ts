@@ -95,6 +95,8 @@ interface Consumer {
   chunkBytes: number;
   call: ServerDuplexStream<PullRequest, PullResponse>;
   inFlight: Map<string, NodeJS.Timeout>;
+  /** Acks being written to the journal: the stream ends only after they are durable. */
+  recording: Set<Promise<void>>;
   sending: boolean;
   closed: boolean;
 }
@@ -432,16 +434,21 @@ export class BridgeServer {
         consumer.credits += kind.value.batches;
         this.dispatch();
       } else if (kind?.$case === "ack") {
-        void this.acknowledge(consumer, kind.value.batchId);
+        const recording = this.acknowledge(consumer, kind.value.batchId);
+        consumer.recording.add(recording);
+        void recording.finally(() => consumer?.recording.delete(recording));
       }
     });
     const end = () => {
       clearTimeout(helloTimer);
       if (consumer) this.drop(consumer);
     };
+    // A clean half-close: the stream ends once the acks sent before it are in the journal,
+    // so a trainer that closes and waits knows they are durable.
     call.on("end", () => {
+      const recording = [...(consumer?.recording ?? [])];
       end();
-      call.end();
+      void Promise.allSettled(recording).then(() => call.end());
     });
     call.on("cancelled", end);
     call.on("error", end);
@@ -491,6 +498,7 @@ export class BridgeServer {
       chunkBytes,
       call,
       inFlight: new Map(),
+      recording: new Set(),
       sending: false,
       closed: false,
     };

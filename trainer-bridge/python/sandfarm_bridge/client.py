@@ -118,7 +118,8 @@ class _PullStream:
         self._requests: "queue.Queue[object]" = queue.Queue()
         self._requests.put(pb.PullRequest(hello=hello))
         self._verify = verify
-        self._closed = False
+        self._closed = False  # no more requests (half-closed or cancelled)
+        self._drained = False
         self._lock = threading.Lock()
         self.welcome: Optional[pb.Welcome] = None
         self._responses = call_factory(self._request_iterator())
@@ -135,13 +136,21 @@ class _PullStream:
             if not self._closed:
                 self._requests.put(message)
 
-    def close(self) -> None:
-        """Half-closes the stream after the messages already queued (acks) are sent."""
+    def close(self, wait: bool = True) -> None:
+        """Half-closes the stream after the messages already queued (acks) are sent. With
+        `wait`, returns once the farm ended the stream, which it does only after recording
+        those acks durably; batches not acked go back to its queue."""
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._requests.put(self._END)
+            if not self._closed:
+                self._closed = True
+                self._requests.put(self._END)
+        if wait and not self._drained:
+            self._drained = True
+            try:
+                for _ in self._responses:
+                    pass  # a batch still arriving was not acked: the farm sends it again
+            except grpc.RpcError:
+                pass
 
     def cancel(self) -> None:
         """Drops the stream at once, like a crashed trainer: unsent acks are lost."""
@@ -182,7 +191,7 @@ class _PullStream:
                 return
             raise BridgeError(error.code(), error.details() or str(error)) from error
         finally:
-            self.close()
+            self.close(wait=False)
 
     def _complete(self, header: pb.BatchHeader, parts: List[bytes]) -> Batch:
         data = parts[0] if len(parts) == 1 else b"".join(parts)
