@@ -86,7 +86,7 @@ describe("the TrainingRow Arrow codec", () => {
       expect(frame.getColumn("advantage").get(index)).toBe(row.advantage);
       expect(frame.getColumn("trainable").toArray()[index]).toBe(true);
     });
-    expect(frame.getColumn("loss_mask").dtype.toString()).toBe("DataType(List(DataType(UInt8)))");
+    expect(String(frame.getColumn("loss_mask").dtype)).toBe("DataType(List(DataType(UInt8)))");
   });
 
   it("matches the versioned fixture byte for byte, so a format change is deliberate", () => {

@@ -19,7 +19,7 @@ const PYTHON = "/usr/bin/python3";
 const PACKAGE_DIR = fileURLToPath(new URL("./python/", import.meta.url));
 const run = promisify(execFile);
 const TOKEN = "python-token-0123456789";
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });

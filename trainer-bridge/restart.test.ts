@@ -23,7 +23,7 @@ async function startFarmProcess(
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);
-  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
   return { child, ...(JSON.parse(line) as { port: number; pending: string[] }) };
 }
 

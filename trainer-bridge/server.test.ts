@@ -2,13 +2,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { status as GrpcStatus } from "@grpc/grpc-js";
+import { type ClientDuplexStream, Metadata, status as GrpcStatus } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { trainingGroup, trainingRow } from "../testing/training-rows.js";
 import { BridgeCallError, BridgeClient, type ReceivedBatch } from "./client.js";
 import { type BridgeServerOptions, BridgeServer } from "./server.js";
 import { Spool } from "./spool.js";
 import type { TrainingRow } from "./training-row.js";
+import { matching } from "../testing/matchers.js";
 
 const TOKEN = "test-token-0123456789abcdef";
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -207,7 +208,7 @@ describe("the trainer bridge", () => {
     await expect(anonymous.status()).rejects.toMatchObject({ code: GrpcStatus.UNAUTHENTICATED });
     await expect(anonymous.pull().next()).rejects.toMatchObject({
       code: GrpcStatus.UNAUTHENTICATED,
-      message: expect.stringMatching(/needs `authorization: Bearer <token>`/),
+      message: matching(/needs `authorization: Bearer <token>`/),
     });
     const wrong = client(farm.address, { token: "not-the-token-0123456789" });
     await expect(wrong.pull().next()).rejects.toThrow(BridgeCallError);
@@ -322,16 +323,16 @@ describe("the trainer bridge", () => {
     const farm = await startFarm({ helloTimeoutMs: 200 });
     const raw = (
       client(farm.address) as unknown as {
-        client: { pull(m: unknown): import("@grpc/grpc-js").ClientDuplexStream<unknown, unknown> };
+        client: { pull(metadata: Metadata): ClientDuplexStream<unknown, unknown> };
       }
     ).client;
-    const silent = raw.pull(new (await import("@grpc/grpc-js")).Metadata());
+    const silent = raw.pull(new Metadata());
     const silentError = new Promise((resolve) => silent.on("error", resolve));
     await expect(silentError).resolves.toMatchObject({
       code: GrpcStatus.INVALID_ARGUMENT,
       details: "no Hello within 200 ms",
     });
-    const rude = raw.pull(new (await import("@grpc/grpc-js")).Metadata());
+    const rude = raw.pull(new Metadata());
     const rudeError = new Promise((resolve) => rude.on("error", resolve));
     rude.write({ kind: { $case: "ack", value: { batchId: "run-0" } } });
     await expect(rudeError).resolves.toMatchObject({

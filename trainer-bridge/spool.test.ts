@@ -92,10 +92,9 @@ describe("the spool", () => {
     expect((await reopened.commit(trainingGroup(2))).batchId).toBe("run-c-1");
     await reopened.close();
     const lines = (await readFile(join(dir, JOURNAL_FILE), "utf8")).split("\n");
-    expect(lines.filter(Boolean).map((line) => JSON.parse(line).batchId)).toEqual([
-      "run-c-0",
-      "run-c-1",
-    ]);
+    expect(
+      lines.filter(Boolean).map((line) => (JSON.parse(line) as { batchId: string }).batchId),
+    ).toEqual(["run-c-0", "run-c-1"]);
   });
 
   it("names the file and line of a damaged journal, and a committed batch whose file is gone", async () => {

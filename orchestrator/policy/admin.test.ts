@@ -10,10 +10,11 @@ import { BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
 import { VllmPolicyControl } from "./admin.js";
 import { PolicyClient } from "./client.js";
+import { matching } from "../../testing/matchers.js";
 
 const SCRIPTS = { hi: [{ content: "Hello." }] };
 const hello = [{ role: "user" as const, content: "[script:hi] Greet me." }];
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -79,7 +80,7 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     expect((await trainer.commitPolicyUpdate(1)).committedVersion).toBe(1);
     await expect(trainer.beginPolicyUpdate(3)).rejects.toMatchObject({
       code: GrpcStatus.FAILED_PRECONDITION,
-      message: expect.stringMatching(/version 3 cannot follow the committed version 1; begin 2/),
+      message: matching(/version 3 cannot follow the committed version 1; begin 2/),
     });
   });
 
@@ -128,7 +129,7 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     ]);
     await expect(trainer.commitPolicyUpdate(1)).rejects.toMatchObject({
       code: GrpcStatus.FAILED_PRECONDITION,
-      message: expect.stringMatching(/no update is open; call BeginPolicyUpdate\(1\) first/),
+      message: matching(/no update is open; call BeginPolicyUpdate\(1\) first/),
     });
     await expect(trainer.loadLoraAdapter(1, { name: "a", path: "/p" })).rejects.toMatchObject({
       code: GrpcStatus.FAILED_PRECONDITION,
@@ -142,7 +143,7 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     );
     await expect(trainer.beginPolicyUpdate(1)).rejects.toMatchObject({
       code: GrpcStatus.DEADLINE_EXCEEDED,
-      message: expect.stringMatching(/pause did not finish within 200 ms/),
+      message: matching(/pause did not finish within 200 ms/),
     });
     expect(policy.isHeld).toBe(false);
     expect(adminCalls()).toContain("/resume");
@@ -170,7 +171,7 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     loraFault = "broken";
     await expect(trainer.loadLoraAdapter(1, { name: "p", path: "/ckpt" })).rejects.toMatchObject({
       code: GrpcStatus.UNAVAILABLE,
-      message: expect.stringMatching(/load failed on 1 of 1 replicas: .*HTTP 500/),
+      message: matching(/load failed on 1 of 1 replicas: .*HTTP 500/),
     });
     expect((await trainer.status()).updateState).toBe(2);
     expect(policy.isHeld).toBe(true);
