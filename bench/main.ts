@@ -2,6 +2,7 @@
  * Benchmarks: `npm run bench -- NAME [--quick]`. Each prints a table and writes
  * bench/results/NAME.json; each compares against a baseline measured in the same run.
  */
+import { runBridgeBenchmark } from "./bridge.js";
 import { runEpisodeBenchmark } from "./episode.js";
 import { runExecBenchmark } from "./exec.js";
 import { runRewardsBenchmark } from "./rewards.js";
@@ -12,6 +13,7 @@ const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   sandbox: runSandboxBenchmark,
   rewards: runRewardsBenchmark,
   episode: runEpisodeBenchmark,
+  bridge: runBridgeBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);

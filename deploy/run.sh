@@ -35,6 +35,23 @@ setup() {
   say "bubblewrap (the local backend)"
   install_debian_package bwrap bubblewrap "bubblewrap (the local backend)" || exit 1
   echo "bubblewrap: $(bwrap --version)"
+  say "the trainer bridge: protoc, Debian's grpcio/protobuf/numpy for the Python client, openssl"
+  install_debian_package protoc protobuf-compiler "protoc (code generation)" || exit 1
+  install_debian_package openssl openssl "openssl (TLS test certificates)" || exit 1
+  install_python_modules || exit 1
+  echo "$(protoc --version); /usr/bin/python3: $(/usr/bin/python3 -c 'import grpc, google.protobuf, numpy; print("grpcio", grpc.__version__, "protobuf", google.protobuf.__version__, "numpy", numpy.__version__)')"
+}
+
+# Debian's python3-* packages are visible only to /usr/bin/python3 (not a pyenv python3).
+install_python_modules() {
+  /usr/bin/python3 -c 'import grpc, grpc_tools, google.protobuf, numpy' 2>/dev/null && return 0
+  command -v apt-get >/dev/null 2>&1 || fail "the Python client needs Debian's python3-grpcio, python3-grpc-tools, python3-protobuf and python3-numpy"
+  say "installing Debian's python3-grpcio, python3-grpc-tools, python3-protobuf, python3-numpy"
+  if [ -z "${SANDFARM_APT_UPDATED:-}" ]; then
+    apt-get update -qq
+    export SANDFARM_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio python3-grpc-tools python3-protobuf python3-numpy >/dev/null
 }
 
 run_tests() {
@@ -45,6 +62,8 @@ run_tests() {
   npm run --silent lint || failed=1
   say "build"
   npm run --silent build && echo "build ok" || failed=1
+  say "generated gRPC code matches proto/"
+  npm run --silent gen -- --check || failed=1
   say "tests"
   rm -f "$report"
   npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || failed=1

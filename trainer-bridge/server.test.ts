@@ -2,7 +2,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ClientDuplexStream, Metadata, status as GrpcStatus } from "@grpc/grpc-js";
+import {
+  type ClientDuplexStream,
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  status as GrpcStatus,
+} from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { trainingGroup, trainingRow } from "../testing/training-rows.js";
 import { BridgeCallError, BridgeClient, type ReceivedBatch } from "./client.js";
@@ -143,6 +149,21 @@ describe("the trainer bridge", () => {
     expect(farm.spool.pending()).toEqual([]);
   });
 
+  it("takes back a batch whose sending was cut off by the client leaving", async () => {
+    const farm = await startFarm();
+    // Large batches in small chunks, so the second is still going out when the client leaves.
+    for (let group = 0; group < 3; group++)
+      await farm.server.commit(trainingGroup(group, { tokens: 400_000 }));
+    const leaving = client(farm.address).pull({ credits: 2, maxChunkBytes: 16 * 1024 });
+    const first = await leaving.next();
+    first!.ack();
+    leaving.close();
+    await leaving.finished;
+    const rest = await take(client(farm.address).pull({ credits: 1 }), 2);
+    expect(rest.map((batch) => batch.header.batchId)).toEqual(["run-1", "run-2"]);
+    await farm.server.drained();
+  });
+
   it("redelivers a batch whose ack does not come within ackTimeoutMs, to another rank", async () => {
     const farm = await startFarm({ ackTimeoutMs: 300 });
     await farm.server.commit(trainingGroup(1));
@@ -221,6 +242,35 @@ describe("the trainer bridge", () => {
     expect(() => new BridgeServer({ spool: farm.spool, token: "short" })).toThrow(
       /at least 16 characters/,
     );
+  });
+
+  it("answers the standard health check without a token (for probes)", async () => {
+    const farm = await startFarm({ token: TOKEN });
+    const identity = (bytes: Buffer) => bytes;
+    const Health = makeGenericClientConstructor(
+      {
+        check: {
+          path: "/grpc.health.v1.Health/Check",
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+        },
+      },
+      "grpc.health.v1.Health",
+    );
+    const health = new Health(farm.address, credentials.createInsecure()) as unknown as {
+      check(request: Buffer, callback: (error: Error | null, reply: Buffer) => void): void;
+      close(): void;
+    };
+    cleanups.push(() => health.close());
+    // HealthCheckRequest{service: ""} is empty; the reply is HealthCheckResponse{status: SERVING (1)}.
+    const reply = await new Promise<Buffer>((resolve, reject) =>
+      health.check(Buffer.alloc(0), (error, bytes) => (error ? reject(error) : resolve(bytes))),
+    );
+    expect([...reply]).toEqual([0x08, 0x01]);
   });
 
   it("speaks TLS, and with a client CA refuses clients without a certificate", async () => {

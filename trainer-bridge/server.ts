@@ -524,11 +524,11 @@ export class BridgeServer {
     if (consumer.closed) return;
     consumer.closed = true;
     this.consumers.delete(consumer.id);
-    for (const [batchId, timer] of consumer.inFlight) {
-      clearTimeout(timer);
-      if (this.inFlight.get(batchId) === consumer) this.inFlight.delete(batchId);
-    }
+    for (const timer of consumer.inFlight.values()) clearTimeout(timer);
     consumer.inFlight.clear();
+    // Including a batch that was still being sent to it.
+    for (const [batchId, holder] of this.inFlight)
+      if (holder === consumer) this.inFlight.delete(batchId);
     if (reason) consumer.call.emit("error", { code: GrpcStatus.UNAVAILABLE, details: reason });
     this.dispatch();
   }

@@ -6,9 +6,11 @@
  * sandfarm sandbox doctor
  * sandfarm sandbox exec --timeout 10 -- python3 -c 'print(6*7)'
  * sandfarm dataset validate datasets/samples/*.jsonl
+ * sandfarm bridge serve --spool runs/r1/spool --run-id r1
  */
 import { Command, CommanderError } from "commander";
 import { SandfarmError } from "../errors.js";
+import { bridgeCommand } from "./bridge-command.js";
 import { datasetCommand } from "./dataset-command.js";
 import { rewardCommand } from "./reward-command.js";
 import { runCommand } from "./run-command.js";
@@ -24,6 +26,7 @@ program.addCommand(sandboxCommand());
 program.addCommand(rewardCommand());
 program.addCommand(datasetCommand());
 program.addCommand(runCommand());
+program.addCommand(bridgeCommand());
 
 try {
   await program.parseAsync(process.argv);
