@@ -226,7 +226,7 @@ export async function runBridgeBenchmark(quick: boolean): Promise<void> {
         })();
       });
     },
-  } as never);
+  });
   const rawPort = await new Promise<number>((resolve, reject) =>
     raw.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
