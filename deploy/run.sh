@@ -119,7 +119,7 @@ demo() {
     rm -f "$stub_out"
   fi
   echo
-  echo "Training (sandfarm train / eval, the trainer bridge) is not built yet (issues 7-9); this demo shows the sandbox, task, reward and episode layers."
+  echo "Training (sandfarm train, sandfarm eval) is not built yet (issues 8-9); this demo shows the sandbox, task, reward and episode layers (the trainer bridge: README, The trainer bridge)."
 }
 
 case "${1:-}" in

@@ -1,5 +1,5 @@
 /**
- * A farm process for the trainer bridge's crash tests: opens a spool, commits `--batches`
+ * A farm process for the trainer bridge's crash tests and the README's tour: opens a spool, commits `--batches`
  * deterministic batches (groups 0..N-1 of `trainingGroup`) unless the spool already holds
  * commits (a restart), serves it, and prints `{"port": N, "pending": [...]}` once listening.
  * Killed with SIGKILL by the tests.
@@ -15,7 +15,7 @@ import { trainingGroup } from "./training-rows.js";
 const { values } = parseArgs({
   options: {
     dir: { type: "string" },
-    "run-id": { type: "string", default: "crash" },
+    "run-id": { type: "string", default: "demo" },
     batches: { type: "string", default: "4" },
     port: { type: "string", default: "0" },
   },

@@ -19,9 +19,13 @@ afterEach(async () => {
 async function startFarmProcess(
   dir: string,
 ): Promise<{ child: ChildProcess; port: number; pending: string[] }> {
-  const child = spawn(process.execPath, ["--import", "tsx", FARM, "--dir", dir, "--batches", "4"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", FARM, "--dir", dir, "--run-id", "crash", "--batches", "4"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   children.push(child);
   const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
   return { child, ...(JSON.parse(line) as { port: number; pending: string[] }) };
