@@ -132,6 +132,8 @@ export class BridgeServer {
   /** Batch id -> the consumer it is in flight to. */
   private readonly inFlight = new Map<string, Consumer>();
   private readonly attempts = new Map<string, number>();
+  /** Batches whose ack is being written to the journal: never offered meanwhile. */
+  private readonly acking = new Set<string>();
   /** Batch id -> the consumer whose ack timed out on it: redelivered elsewhere when possible. */
   private readonly expiredOn = new Map<string, number>();
   private readonly tokenHash?: Buffer;
@@ -539,10 +541,12 @@ export class BridgeServer {
     consumer.inFlight.delete(batchId);
     const batch = this.options.spool.get(batchId);
     if (!batch) return; // not this run's: nothing to record
+    this.acking.add(batchId);
     try {
       const first = await this.options.spool.ack(batchId);
       if (first) this.ackedBytes.push({ at: Date.now(), bytes: batch.byteLength });
     } catch (error) {
+      this.acking.delete(batchId);
       // The journal could not be written: the farm cannot promise durability any more.
       consumer.call.emit("error", {
         code: GrpcStatus.INTERNAL,
@@ -558,6 +562,7 @@ export class BridgeServer {
       holder.inFlight.delete(batchId);
       this.inFlight.delete(batchId);
     }
+    this.acking.delete(batchId);
     this.attempts.delete(batchId);
     this.expiredOn.delete(batchId);
     this.updateBackpressure();
@@ -570,7 +575,7 @@ export class BridgeServer {
     if (this.closed) return;
     const pending = this.options.spool
       .pending()
-      .filter((batch) => !this.inFlight.has(batch.batchId));
+      .filter((batch) => !this.inFlight.has(batch.batchId) && !this.acking.has(batch.batchId));
     if (pending.length === 0) return;
     for (const consumer of this.consumers.values()) {
       if (consumer.closed || consumer.sending || consumer.credits <= 0) continue;
@@ -625,7 +630,8 @@ export class BridgeServer {
           },
         });
       }
-      if (consumer.closed) return;
+      // Closed meanwhile, or already acked (the ack can beat the last write's callback).
+      if (consumer.closed || this.inFlight.get(batch.batchId) !== consumer) return;
       const timer = setTimeout(
         () => this.expireDelivery(consumer, batch.batchId),
         this.options.ackTimeoutMs,
