@@ -230,25 +230,38 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
   /** The batch being received: its bytes are copied into place as chunks arrive. */
   private assembling?: { header: BatchHeader; chunks: Buffer[]; received: number; hash?: Hash };
   private taken = 0;
-  /** Resolves when the stream has ended (cleanly or not). */
+  /**
+   * Resolves when the stream ended with status OK (after `close()`, the farm had recorded every
+   * ack sent before it); rejects with a `BridgeCallError` when it ended otherwise.
+   */
   readonly finished: Promise<void>;
-  private markFinished!: () => void;
+  private abandoned = false;
 
   constructor(
     private readonly stream: ClientDuplexStream<PullRequest, PullResponse>,
     hello: Omit<Required<PullOptions>, "verify">,
     private readonly verify: boolean,
   ) {
-    this.finished = new Promise((resolve) => {
-      this.markFinished = resolve;
+    let settle!: { resolve: () => void; reject: (error: Error) => void };
+    this.finished = new Promise((resolve, reject) => {
+      settle = { resolve, reject };
     });
-    stream.on("close", () => this.markFinished());
+    // Whoever does not await it must not see an unhandled rejection.
+    this.finished.catch(() => undefined);
+    stream.on("status", (status: { code: GrpcStatus }) => {
+      if (status.code === GrpcStatus.OK) settle.resolve();
+    });
     stream.on("data", (message: PullResponse) => this.receive(message));
     stream.on("error", (error: ServiceError) => {
-      if (error.code !== GrpcStatus.CANCELLED || !this.ended)
-        this.failure = new BridgeCallError(error.code, error.details || error.message, {
+      if (error.code === GrpcStatus.CANCELLED && this.abandoned) {
+        settle.resolve();
+      } else {
+        const failure = new BridgeCallError(error.code, error.details || error.message, {
           cause: error,
         });
+        this.failure ??= failure;
+        settle.reject(failure);
+      }
       this.finish();
     });
     stream.on("end", () => this.finish());
@@ -317,7 +330,12 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
       },
       rows: () => decodeBatch(bytes()).rows,
       ack: () => {
-        if (acked || this.ended) return;
+        if (acked) return;
+        if (this.ended)
+          throw new Error(
+            `cannot ack ${header.batchId}: its stream is closed (the farm will deliver it again); ` +
+              "ack before leaving the loop",
+          );
         acked = true;
         this.stream.write({ kind: { $case: "ack", value: { batchId: header.batchId } } });
       },
@@ -374,6 +392,7 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
 
   /** Drops the stream at once, like a crashed trainer: acks not yet sent are lost. */
   abandon(): void {
+    this.abandoned = true;
     this.ended = true;
     this.stream.cancel();
     this.waiting?.resolve();

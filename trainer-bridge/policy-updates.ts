@@ -185,13 +185,24 @@ export class PolicyUpdates {
       clearTimeout(this.pending!.deadline);
       this.pending = undefined;
       this.committedVersion = version;
-      for (const listener of this.listeners) listener(version);
       const outcome = await this.step("resume", this.options.resumeTimeoutMs, (signal) =>
         this.control.resume(version, signal),
       );
       // The version is committed either way: the weights are in place. A replica that did not
       // resume is the policy client's to eject and probe back.
       this.record("commit", version, !outcome.failure, outcome.failure?.message);
+      for (const listener of this.listeners) {
+        try {
+          listener(version);
+        } catch (error) {
+          this.record(
+            "commit",
+            version,
+            false,
+            `a commit listener threw: ${(error as Error).message}`,
+          );
+        }
+      }
       return this.snapshot(outcome.replicas);
     });
   }
@@ -286,8 +297,15 @@ export class PolicyUpdates {
     this.events.push({ at: Date.now(), step, version, ok, ...(detail ? { detail } : {}) });
   }
 
-  /** Clears the update deadline (the server is closing). */
-  close(): void {
-    if (this.pending) clearTimeout(this.pending.deadline);
+  /**
+   * The farm is shutting down: an open update is aborted, so the replicas are not left paused
+   * (best effort, within resumeTimeoutMs).
+   */
+  close(): Promise<unknown> {
+    return this.serial(() =>
+      this.pending
+        ? this.abortNow(this.pending.version, "the farm is shutting down", "abort")
+        : Promise.resolve(this.snapshot()),
+    );
   }
 }

@@ -164,6 +164,23 @@ describe("the trainer bridge", () => {
     await farm.server.drained();
   });
 
+  it("tells the client when the farm goes away, and refuses an ack that can no longer arrive", async () => {
+    const farm = await startFarm();
+    await farm.server.commit(trainingGroup(1));
+    await farm.server.commit(trainingGroup(2));
+    const stream = client(farm.address).pull({ credits: 1 });
+    const batch = await stream.next();
+    const drained = farm.server.drained();
+    await farm.server.close();
+    await expect(drained).rejects.toThrow(/the bridge closed with batches pending/);
+    await expect(stream.finished).rejects.toMatchObject({
+      code: GrpcStatus.UNAVAILABLE,
+      message: matching(/the farm is shutting down/),
+    });
+    expect(() => batch!.ack()).toThrow(/cannot ack run-0: its stream is closed/);
+    expect(farm.spool.pending()).toHaveLength(2);
+  });
+
   it("redelivers a batch whose ack does not come within ackTimeoutMs, to another rank", async () => {
     const farm = await startFarm({ ackTimeoutMs: 300 });
     await farm.server.commit(trainingGroup(1));

@@ -7,8 +7,8 @@
  * A batch in flight returns to the queue when its stream ends or its ack does not come within
  * `ackTimeoutMs`, and is delivered again (same id, `attempt` + 1). Work-queue delivery gives
  * each batch to whichever rank has credit; sharded delivery gives rank r of w the batches with
- * sequence % w == r (a batch never splits a group). A rank that reconnects replaces its old
- * stream. An acked batch is recorded in the spool's journal before anything else and is never
+ * sequence % w == r (a batch never splits a group); there, a rank that reconnects replaces its
+ * old stream. An acked batch is recorded in the spool's journal before anything else and is never
  * sent again, including after a farm restart.
  *
  * Security. With `token`, every TrainerBridge call must carry `authorization: Bearer <token>`
@@ -142,8 +142,9 @@ export class BridgeServer {
   private redelivered = 0;
   private backpressureOn = false;
   private readonly ackedBytes: { at: number; bytes: number }[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Set<{ check: () => void; reject: (error: Error) => void }>();
   private closed = false;
+  private readonly startedAt = Date.now();
   private readonly options: BridgeServerOptions & {
     ackTimeoutMs: number;
     helloTimeoutMs: number;
@@ -158,6 +159,11 @@ export class BridgeServer {
       ...options,
     };
     this.delivery = options.delivery ?? "work_queue";
+    for (const key of ["ackTimeoutMs", "helloTimeoutMs"] as const) {
+      const value = this.options[key];
+      if (!(Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1))
+        throw new RangeError(`${key} must be a whole number of milliseconds in 1..2147483647`);
+    }
     if (options.token !== undefined) {
       if (options.token.length < 16)
         throw new RangeError(
@@ -271,16 +277,20 @@ export class BridgeServer {
     else if (this.backpressureOn && tokens < marks.lowTokens) this.backpressureOn = false;
   }
 
-  /** Resolves when every committed batch is acknowledged. */
+  /** Resolves when every committed batch is acknowledged; rejects if the server closes first. */
   drained(): Promise<void> {
     if (this.options.spool.pending().length === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.options.spool.pending().length > 0) return;
-        this.waiters.delete(check);
-        resolve();
+    if (this.closed) return Promise.reject(new Error("the bridge closed with batches pending"));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        check: () => {
+          if (this.options.spool.pending().length > 0) return;
+          this.waiters.delete(waiter);
+          resolve();
+        },
+        reject,
       };
-      this.waiters.add(check);
+      this.waiters.add(waiter);
     });
   }
 
@@ -290,8 +300,7 @@ export class BridgeServer {
     const minuteAgo = Date.now() - 60_000;
     while (this.ackedBytes.length > 0 && this.ackedBytes[0]!.at < minuteAgo)
       this.ackedBytes.shift();
-    const window =
-      this.ackedBytes.length > 0 ? Math.max(1, Date.now() - this.ackedBytes[0]!.at) : 1;
+    const window = Math.min(60_000, Math.max(1, Date.now() - this.startedAt));
     return {
       runId: this.options.spool.runId,
       delivery:
@@ -328,9 +337,12 @@ export class BridgeServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const waiter of this.waiters)
+      waiter.reject(new Error("the bridge closed with batches pending"));
+    this.waiters.clear();
     for (const consumer of this.consumers.values())
       this.drop(consumer, "the farm is shutting down");
-    this.options.policy?.close();
+    await this.options.policy?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -566,7 +578,7 @@ export class BridgeServer {
     this.attempts.delete(batchId);
     this.expiredOn.delete(batchId);
     this.updateBackpressure();
-    for (const waiter of [...this.waiters]) waiter();
+    for (const waiter of [...this.waiters]) waiter.check();
     this.dispatch();
   }
 
@@ -582,12 +594,19 @@ export class BridgeServer {
       const index = pending.findIndex((batch) =>
         this.delivery === "sharded"
           ? batch.sequence % consumer.worldSize === consumer.rank
-          : this.expiredOn.get(batch.batchId) !== consumer.id || this.consumers.size === 1,
+          : this.expiredOn.get(batch.batchId) !== consumer.id || !this.otherHasCredit(consumer),
       );
       if (index < 0) continue;
       const [batch] = pending.splice(index, 1);
       void this.send(consumer, batch!);
     }
+  }
+
+  /** True when another open stream could take a batch now. */
+  private otherHasCredit(consumer: Consumer): boolean {
+    for (const other of this.consumers.values())
+      if (other !== consumer && !other.closed && other.credits > 0) return true;
+    return false;
   }
 
   private async send(consumer: Consumer, batch: CommittedBatch): Promise<void> {
@@ -623,6 +642,12 @@ export class BridgeServer {
       });
       for (let index = 0; index < chunks.length; index++) {
         if (consumer.closed) return;
+        // Acked meanwhile (a late ack of an earlier delivery): stop, and give the credit back.
+        // The client drops the partial batch when the next header comes.
+        if (this.inFlight.get(batch.batchId) !== consumer) {
+          consumer.credits++;
+          return;
+        }
         await this.write(consumer, {
           kind: {
             $case: "chunk",
@@ -640,7 +665,12 @@ export class BridgeServer {
       consumer.inFlight.set(batch.batchId, timer);
     } catch (error) {
       if (this.inFlight.get(batch.batchId) === consumer) this.inFlight.delete(batch.batchId);
-      this.drop(consumer, `delivery of ${batch.batchId} failed: ${(error as Error).message}`);
+      if (this.options.spool.isAcked(batch.batchId)) {
+        // Acked (and its file removed) while this delivery was starting: nothing went wrong.
+        consumer.credits++;
+      } else {
+        this.drop(consumer, `delivery of ${batch.batchId} failed: ${(error as Error).message}`);
+      }
     } finally {
       consumer.sending = false;
       this.dispatch();

@@ -119,6 +119,10 @@ describe("the spool", () => {
     await expect(Spool.open(dir, { runId: "../x" })).rejects.toThrow(SpoolError);
     const spool = await Spool.open(dir, { runId: "ok" });
     await expect(spool.commit([])).rejects.toThrow(/at least one row/);
+    // JSON has no NaN: the journal would not read back, so the commit is refused up front.
+    await expect(spool.commit(trainingGroup(1), { reward_std: Number.NaN })).rejects.toThrow(
+      /metric 'reward_std' is NaN; batch metrics must be finite numbers/,
+    );
     // A failed commit does not stop later ones.
     expect((await spool.commit([trainingRow("r", "g", 1)])).batchId).toBe("ok-0");
     await spool.close();

@@ -89,6 +89,10 @@ export class Spool {
   private memoryUsed = 0;
   private nextSequence = 0;
   private journal!: FileHandle;
+  /** Bytes of whole lines in the journal: a failed append is cut back to this. */
+  private journalSize = 0;
+  /** Set when the journal could not be repaired after a failed write: nothing more is written. */
+  private broken?: Error;
   /** Commits and acks are appended one at a time, in call order. */
   private tail: Promise<unknown> = Promise.resolve();
   private readonly memoryBytes: number;
@@ -110,6 +114,7 @@ export class Spool {
     await mkdir(dir, { recursive: true });
     await spool.replay();
     spool.journal = await open(join(dir, JOURNAL_FILE), "a");
+    spool.journalSize = (await spool.journal.stat()).size;
     await spool.removeStrayFiles();
     return spool;
   }
@@ -182,8 +187,10 @@ export class Spool {
   }
 
   /**
-   * Encodes, writes and commits one batch. Resolves once the batch is durable; the rows must
-   * not be modified until then.
+   * Encodes, writes and commits one batch. Resolves once the batch is durable. The rows' typed
+   * arrays must not be modified until the batch is acknowledged: the unacknowledged bytes kept in
+   * memory for delivery are views of them (zero-copy), and delivery checks them against the
+   * SHA-256 taken at commit. Metrics must be finite (the journal is JSON).
    */
   commit(
     rows: readonly TrainingRow[],
@@ -198,7 +205,13 @@ export class Spool {
     rows: readonly TrainingRow[],
     metrics: Record<string, number>,
   ): Promise<CommittedBatch> {
+    if (this.broken) throw this.broken;
     if (rows.length === 0) throw new SpoolError("a batch needs at least one row");
+    for (const [name, value] of Object.entries(metrics))
+      if (!Number.isFinite(value))
+        throw new SpoolError(
+          `metric '${name}' is ${value}; batch metrics must be finite numbers (leave it out instead)`,
+        );
     const sequence = this.nextSequence;
     const batchId = `${this.runId}-${sequence}`;
     const encoded = encodeBatch(rows, { batchId, sequence });
@@ -260,9 +273,35 @@ export class Spool {
     }
   }
 
+  /**
+   * Appends one line and fsyncs it. On failure (a full disk, an I/O error) the partial line is
+   * cut off, so the journal stays whole lines; if even that fails, the spool refuses every later
+   * write rather than risk a damaged line in the middle.
+   */
   private async append(line: object): Promise<void> {
-    await this.journal.write(`${JSON.stringify(line)}\n`);
-    await this.journal.sync();
+    if (this.broken) throw this.broken;
+    const text = `${JSON.stringify(line)}\n`;
+    try {
+      await this.journal.write(text);
+      await this.journal.sync();
+      this.journalSize += Buffer.byteLength(text);
+    } catch (error) {
+      try {
+        await this.journal.truncate(this.journalSize);
+        await this.journal.sync();
+      } catch (repair) {
+        this.broken = new SpoolError(
+          `${join(this.dir, JOURNAL_FILE)}: a write failed (${(error as Error).message}) and the ` +
+            `partial line could not be removed (${(repair as Error).message}); the spool takes no ` +
+            "more writes: fix the disk and restart",
+          { cause: error },
+        );
+      }
+      throw new SpoolError(
+        `${join(this.dir, JOURNAL_FILE)}: could not append: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -271,6 +310,7 @@ export class Spool {
    */
   ack(batchId: string): Promise<boolean> {
     const run = this.tail.then(async () => {
+      if (this.broken) throw this.broken;
       if (!this.committed.has(batchId)) throw new SpoolError(`no committed batch '${batchId}'`);
       if (this.acked.has(batchId)) return false;
       await this.append({ v: JOURNAL_VERSION, type: "ack", batchId });

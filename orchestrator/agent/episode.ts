@@ -134,6 +134,8 @@ class EpisodeRun {
   used = 0;
   /** The latest call's prompt and completion ids, which the next prompt is stored against. */
   private lastSequence: number[] | undefined;
+  /** A call was on the wire while a policy update committed. */
+  private spannedUpdate = false;
 
   constructor(
     readonly task: Task,
@@ -167,6 +169,7 @@ class EpisodeRun {
       ...(this.options.sampling ? { sampling: this.options.sampling } : {}),
     });
     this.calls.push(recordCall(completion, this.lastSequence));
+    if (completion.spannedUpdate) this.spannedUpdate = true;
     this.lastSequence =
       completion.promptTokenIds && completion.completionTokenIds
         ? [...completion.promptTokenIds, ...completion.completionTokenIds]
@@ -194,7 +197,7 @@ class EpisodeRun {
       tokenIdsAvailable:
         this.calls.length > 0 &&
         this.calls.every((call) => call.promptTokenIds && call.completionTokenIds && call.logprobs),
-      spannedUpdate: versions.size > 1,
+      spannedUpdate: this.spannedUpdate || versions.size > 1,
       startedAt: this.startedAt,
       durationMs: Date.now() - this.startedAt,
     };

@@ -27,6 +27,7 @@ interface ServeOptions {
   tlsClientCa?: string;
   policyUrl: string[];
   model?: string;
+  policyVersion: number;
 }
 
 function positiveSeconds(value: string): number {
@@ -59,7 +60,10 @@ async function serve(options: ServeOptions): Promise<void> {
   if (options.policyUrl.length > 0) {
     if (!options.model) throw new ConfigError("--policy-url needs --model (the served model name)");
     client = new PolicyClient({ urls: options.policyUrl, model: options.model });
-    policy = new PolicyUpdates(new VllmPolicyControl(client));
+    client.version = options.policyVersion;
+    policy = new PolicyUpdates(new VllmPolicyControl(client), {
+      initialVersion: options.policyVersion,
+    });
   }
   let spool: Spool;
   try {
@@ -132,6 +136,17 @@ export function bridgeCommand(): Command {
       [] as string[],
     )
     .option("--model <name>", "the served model name (with --policy-url)")
+    .option(
+      "--policy-version <n>",
+      "the policy version the replicas serve now (committed updates so far)",
+      (value: string) => {
+        const version = Number(value);
+        if (!Number.isInteger(version) || version < 0)
+          throw new InvalidArgumentError("give a whole number >= 0");
+        return version;
+      },
+      0,
+    )
     .action(serve);
   return bridge;
 }

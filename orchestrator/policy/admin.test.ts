@@ -96,8 +96,12 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
       { method: "reload_weights", kwargs: { weights_path: "/ckpt/step-1" } },
     ]);
     await trainer.commitPolicyUpdate(1);
-    // Frozen across the update by the replica, tagged with the version at its start.
-    expect((await inFlight).version).toBe(0);
+    // Frozen across the update by the replica, tagged with the version at its start, and
+    // marked as having spanned the update.
+    const frozen = await inFlight;
+    expect(frozen.version).toBe(0);
+    expect(frozen.spannedUpdate).toBe(true);
+    expect((await complete(policy)).spannedUpdate).toBe(false);
   });
 
   it("retries a call aborted by pause?mode=abort after the commit, without ejecting the replica", async () => {
@@ -202,6 +206,15 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     expect(updates.events.at(-1)!.detail).toMatch(/resume did not finish within 200 ms/);
     expect(policy.isHeld).toBe(false);
     expect(policy.version).toBe(1);
+  });
+
+  it("does not leave the replicas paused when the farm shuts down mid-update", async () => {
+    const { policy, trainer, updates, adminCalls } = await setUp();
+    await trainer.beginPolicyUpdate(1);
+    await updates.close();
+    expect(adminCalls()).toEqual(["/pause", "/resume"]);
+    expect(policy.isHeld).toBe(false);
+    expect(updates.snapshot()).toMatchObject({ state: "serving", committedVersion: 0 });
   });
 
   it("answers UNIMPLEMENTED when the farm has no policy control", async () => {

@@ -124,6 +124,8 @@ export interface Completion {
   usage: { promptTokens: number; completionTokens: number };
   /** The policy version when the call started. */
   version: number;
+  /** A policy update committed while this call was on the wire (a `keep` pause froze it). */
+  spannedUpdate: boolean;
   replica: string;
   attempts: number;
   /** The max_tokens the answered request carried (lower than asked after an overflow). */
@@ -435,6 +437,7 @@ export class PolicyClient {
         completionTokens: raw.usage?.completion_tokens ?? completionTokenIds?.length ?? 0,
       },
       version: call.version,
+      spannedUpdate: this.version !== call.version,
       replica: call.replica.url,
       attempts: call.attempts,
       maxTokens: call.maxTokens,

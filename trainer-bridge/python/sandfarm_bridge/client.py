@@ -102,11 +102,17 @@ class Batch:
         return table
 
     def ack(self) -> None:
-        """Tells the farm the batch was trained on: it is never delivered again."""
+        """Tells the farm the batch was trained on: it is never delivered again. Raises
+        BridgeError when the stream is already closed (the ack could not reach the farm)."""
         if self._acked:
             return
+        if not self._stream.send(pb.PullRequest(ack=pb.Ack(batch_id=self.header.batch_id))):
+            raise BridgeError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"cannot ack {self.header.batch_id}: its stream is closed (the farm will deliver "
+                "it again); ack before leaving the loop",
+            )
         self._acked = True
-        self._stream.send(pb.PullRequest(ack=pb.Ack(batch_id=self.header.batch_id)))
 
 
 class _PullStream:
@@ -131,10 +137,13 @@ class _PullStream:
                 return
             yield message
 
-    def send(self, message: pb.PullRequest) -> None:
+    def send(self, message: pb.PullRequest) -> bool:
+        """Queues a message; False when the stream is already closed."""
         with self._lock:
-            if not self._closed:
-                self._requests.put(message)
+            if self._closed:
+                return False
+            self._requests.put(message)
+            return True
 
     def close(self, wait: bool = True) -> None:
         """Half-closes the stream after the messages already queued (acks) are sent. With
@@ -149,13 +158,17 @@ class _PullStream:
             try:
                 for _ in self._responses:
                     pass  # a batch still arriving was not acked: the farm sends it again
-            except grpc.RpcError:
-                pass
+            except grpc.RpcError as error:
+                raise BridgeError(
+                    error.code(), f"the stream ended badly; acks may not be recorded: {error.details()}"
+                ) from error
 
     def cancel(self) -> None:
         """Drops the stream at once, like a crashed trainer: unsent acks are lost."""
         with self._lock:
             self._closed = True
+            self._requests.put(self._END)  # lets grpc's request thread finish
+        self._drained = True
         self._responses.cancel()
 
     def __iter__(self) -> Iterator[Batch]:
@@ -169,8 +182,10 @@ class _PullStream:
                 elif kind == "header":
                     header, parts = response.header, []
                     if header.chunks == 0:
-                        yield self._complete(header, parts)
+                        batch = self._complete(header, parts)
                         header = None
+                        self.send(pb.PullRequest(credit=pb.Credit(batches=1)))
+                        yield batch
                 elif kind == "chunk" and header is not None:
                     chunk = response.chunk
                     if chunk.batch_id != header.batch_id or chunk.index != len(parts):
@@ -183,9 +198,9 @@ class _PullStream:
                     if len(parts) == header.chunks:
                         batch = self._complete(header, parts)
                         header, parts = None, []
-                        yield batch
-                        # The batch was taken: the farm may send one more.
+                        # The batch is taken: the farm may send one more while it is trained on.
                         self.send(pb.PullRequest(credit=pb.Credit(batches=1)))
+                        yield batch
         except grpc.RpcError as error:
             if self._closed and error.code() == grpc.StatusCode.CANCELLED:
                 return

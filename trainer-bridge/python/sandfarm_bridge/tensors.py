@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 
@@ -42,13 +42,16 @@ def pad_ragged(values: np.ndarray, offsets: np.ndarray, pad_value, dtype) -> np.
     return out
 
 
-def batch_arrays(table, pad_token_id: int = 0) -> Dict[str, np.ndarray]:
+def batch_arrays(table, pad_token_id: Optional[int] = 0) -> Dict[str, np.ndarray]:
     """Padded numpy arrays of a batch's pyarrow.Table.
 
     input_ids, loss_mask, old_logprobs, versions: [rows, longest row]; attention_mask: 1 on real
     tokens; advantages, rewards: [rows]; trainable: [rows] bool. Rows that are not trainable keep
-    their tokens but get a zero loss mask.
+    their tokens but get a zero loss mask. A pad_token_id of None (tokenizers without one) pads
+    with 0: padded positions are masked out either way.
     """
+    if pad_token_id is None:
+        pad_token_id = 0
     table = table.combine_chunks()
     arrays: Dict[str, np.ndarray] = {}
     for column, (name, dtype, pad) in _TOKEN_COLUMNS.items():

@@ -141,7 +141,10 @@ export interface BatchHeader {
   chunks: number;
   /** SHA-256 of the Arrow IPC bytes, hex. */
   sha256: string;
-  /** 1 on the first delivery, 2 on the first redelivery, ... */
+  /**
+   * 1 on the first delivery, 2 on the first redelivery, ..., as counted by the farm process
+   * serving it (a restarted farm counts from 1 again).
+   */
   attempt: number;
   /** Per-batch metrics computed by the farm (e.g. reward_mean, staleness_max). */
   metrics: { [key: string]: number };
