@@ -170,9 +170,11 @@ describe("the trainer bridge", () => {
     await farm.server.commit(trainingGroup(2));
     const stream = client(farm.address).pull({ credits: 1 });
     const batch = await stream.next();
-    const drained = farm.server.drained();
+    const drained = expect(farm.server.drained()).rejects.toThrow(
+      /the bridge closed with batches pending/,
+    );
     await farm.server.close();
-    await expect(drained).rejects.toThrow(/the bridge closed with batches pending/);
+    await drained;
     await expect(stream.finished).rejects.toMatchObject({
       code: GrpcStatus.UNAVAILABLE,
       message: matching(/the farm is shutting down/),
