@@ -356,7 +356,12 @@ describe("the trainer bridge", () => {
     });
     await farm.server.commit(trainingGroup(1));
     const trusted = client(farm.address, {
-      tls: { ca: await pem("ca.pem"), cert: await pem("client.pem"), key: await pem("client.key") },
+      tls: {
+        ca: await pem("ca.pem"),
+        cert: await pem("client.pem"),
+        key: await pem("client.key"),
+        serverName: "localhost",
+      },
     });
     const [batch] = await take(trusted.pull(), 1);
     expect(batch!.header.batchId).toBe("run-0");
