@@ -365,7 +365,9 @@ describe("the trainer bridge", () => {
     });
     const [batch] = await take(trusted.pull(), 1);
     expect(batch!.header.batchId).toBe("run-0");
-    const noCertificate = client(farm.address, { tls: { ca: await pem("ca.pem") } });
+    const noCertificate = client(farm.address, {
+      tls: { ca: await pem("ca.pem"), serverName: "localhost" },
+    });
     await expect(noCertificate.status()).rejects.toMatchObject({ code: GrpcStatus.UNAVAILABLE });
     const plaintext = client(farm.address);
     await expect(plaintext.status()).rejects.toMatchObject({ code: GrpcStatus.UNAVAILABLE });
