@@ -11,6 +11,7 @@
 import { Command, CommanderError } from "commander";
 import { SandfarmError } from "../errors.js";
 import { bridgeCommand } from "./bridge-command.js";
+import { configCommand } from "./config-command.js";
 import { datasetCommand } from "./dataset-command.js";
 import { rewardCommand } from "./reward-command.js";
 import { runCommand } from "./run-command.js";
@@ -27,6 +28,7 @@ program.addCommand(rewardCommand());
 program.addCommand(datasetCommand());
 program.addCommand(runCommand());
 program.addCommand(bridgeCommand());
+program.addCommand(configCommand());
 
 try {
   await program.parseAsync(process.argv);
