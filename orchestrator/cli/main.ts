@@ -13,6 +13,7 @@ import { SandfarmError } from "../errors.js";
 import { bridgeCommand } from "./bridge-command.js";
 import { configCommand } from "./config-command.js";
 import { datasetCommand } from "./dataset-command.js";
+import { doctorCommand } from "./doctor-command.js";
 import { rewardCommand } from "./reward-command.js";
 import { runCommand } from "./run-command.js";
 import { sandboxCommand } from "./sandbox-command.js";
@@ -29,6 +30,7 @@ program.addCommand(datasetCommand());
 program.addCommand(runCommand());
 program.addCommand(bridgeCommand());
 program.addCommand(configCommand());
+program.addCommand(doctorCommand());
 
 try {
   await program.parseAsync(process.argv);

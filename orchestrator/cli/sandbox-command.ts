@@ -6,6 +6,7 @@ import { DockerBackend } from "../sandbox/docker-sandbox.js";
 import { LocalBackend } from "../sandbox/local-sandbox.js";
 import { runDoctor } from "../sandbox/doctor.js";
 import { runExecuteBash } from "../tools/execute-bash.js";
+import { reportChecks } from "./checks.js";
 
 export function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -55,18 +56,7 @@ export function sandboxCommand(): Command {
     .description("check engine, image, limits, runtime and network; exit 0 only when all pass")
     .option("--json", "print the checks as JSON")
     .action(async (flags: SandboxFlags & { json?: boolean }) => {
-      const checks = await runDoctor(configFrom(flags));
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
-      } else {
-        for (const check of checks) {
-          const mark = check.ok ? "ok  " : check.optional ? "--  " : "FAIL";
-          process.stdout.write(`${mark} ${check.name.padEnd(18)} ${check.detail}\n`);
-          if (!check.ok && check.fix)
-            process.stdout.write(`     ${"".padEnd(18)} fix: ${check.fix}\n`);
-        }
-      }
-      process.exitCode = checks.every((check) => check.ok || check.optional) ? 0 : 1;
+      reportChecks(await runDoctor(configFrom(flags)), flags.json);
     });
 
   withSandboxFlags(sandbox.command("exec"))

@@ -130,6 +130,13 @@ export interface VllmStubOptions {
    * connection. `overflow` does not apply. @default none
    */
   adminFaults?: (path: string) => Fault | undefined;
+  /**
+   * false: behave like vLLM started without `--enable-auto-tool-choice` (a call offering tools
+   * with tool_choice auto is a 400). @default true
+   */
+  autoToolChoice?: boolean;
+  /** false: behave like a vLLM too old for `return_token_ids` (the field is ignored). @default true */
+  returnTokenIds?: boolean;
   /** The wording of a prompt + max_tokens overflow. @default 3 (current vLLM) */
   overflowWording?: OverflowWording;
   /**
@@ -647,6 +654,17 @@ class VllmStub {
       };
     }
     const tools = body.tools ?? [];
+    const autoChoice = body.tool_choice === undefined || body.tool_choice === "auto";
+    if (this.options.autoToolChoice === false && tools.length > 0 && autoChoice) {
+      return {
+        refused: true,
+        status: 400,
+        body: this.error(
+          400,
+          '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+        ),
+      };
+    }
     const promptIds = renderChat(body.messages, tools, {
       addGenerationPrompt: true,
       dropEarlierReasoning: this.options.dropEarlierReasoning ?? false,
@@ -687,7 +705,7 @@ class VllmStub {
       reserializeToolArguments: this.options.reserializeToolArguments ?? false,
     });
     const finishReason = !stopped ? "length" : message.toolCalls.length > 0 ? "tool_calls" : "stop";
-    const returnIds = body.return_token_ids === true;
+    const returnIds = body.return_token_ids === true && this.options.returnTokenIds !== false;
     return {
       status: 200,
       body: {

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { sandfarm } from "../../testing/cli.js";
+import { matching } from "../../testing/matchers.js";
+import { useStubs } from "../../testing/vllm-stub/fixtures.js";
+import type { DoctorCheck } from "../sandbox/doctor.js";
+import { checkPolicyEndpoint } from "./doctor.js";
+
+const stub = useStubs();
+const SCRIPTS = { ok: [{ content: "ok" }] };
+const byName = (checks: DoctorCheck[]) =>
+  Object.fromEntries(checks.map((check) => [check.name, check]));
+
+describe("the policy endpoint preflight", () => {
+  it("passes a vLLM-compatible endpoint with tools and token ids", async () => {
+    const server = await stub({ scripts: SCRIPTS, defaultScript: "ok", maxModelLen: 65_536 });
+    const checks = await checkPolicyEndpoint({ url: server.baseURL, model: "stub-model" });
+    expect(checks.map((check) => [check.name, check.ok])).toEqual([
+      ["reachable", true],
+      ["model", true],
+      ["context length", true],
+      ["token ids", true],
+      ["tool calling", true],
+    ]);
+    expect(byName(checks)["context length"]!.detail).toBe("65536 tokens");
+  });
+
+  it("names each failure with its fix", async () => {
+    const server = await stub({
+      scripts: SCRIPTS,
+      defaultScript: "ok",
+      maxModelLen: 8192,
+      autoToolChoice: false,
+      returnTokenIds: false,
+    });
+    const checks = byName(await checkPolicyEndpoint({ url: server.baseURL, model: "stub-model" }));
+    expect(checks["context length"]).toMatchObject({
+      ok: false,
+      detail: "8192 tokens, under the 32768 multi-turn episodes need",
+    });
+    expect(checks["token ids"]).toMatchObject({
+      ok: false,
+      fix: matching(/return_token_ids/),
+    });
+    expect(checks["tool calling"]!.ok).toBe(false);
+    expect(checks["tool calling"]!.fix).toMatch(
+      /--enable-auto-tool-choice --tool-call-parser hermes/,
+    );
+    const wrongModel = byName(await checkPolicyEndpoint({ url: server.baseURL, model: "other" }));
+    expect(wrongModel.model).toMatchObject({
+      ok: false,
+      detail: "other is not served here; served: stub-model",
+    });
+    const keyed = await stub({ scripts: SCRIPTS, apiKey: "k-1" });
+    expect(
+      byName(
+        await checkPolicyEndpoint({ url: keyed.baseURL, model: "stub-model", apiKey: "wrong" }),
+      ).reachable!.fix,
+    ).toMatch(/SANDFARM_POLICY_API_KEY/);
+    const nobody = byName(
+      await checkPolicyEndpoint({ url: "http://127.0.0.1:9/v1", model: "m", timeoutMs: 2000 }),
+    );
+    expect(nobody.reachable).toMatchObject({
+      ok: false,
+      fix: matching(/start vLLM/),
+    });
+  });
+
+  it("runs as `sandfarm doctor`, exit 1 on a failure", async () => {
+    const server = await stub({ scripts: SCRIPTS, defaultScript: "ok", autoToolChoice: false });
+    const run = await sandfarm("doctor", "--policy-url", server.baseURL, "--model", "stub-model");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ok {3}reachable/m);
+    expect(run.stdout).toMatch(/^FAIL tool calling/m);
+    expect(run.stdout).toMatch(/fix: start vLLM with --enable-auto-tool-choice/);
+  });
+});
