@@ -423,10 +423,17 @@ export class DockerSandbox implements Sandbox {
   ): SandboxLostError {
     const expired = Date.now() >= this.expiresAtMs - 1000;
     // Gone at its TTL with no other story: the keeper's own exit, whether or not its die event
-    // has arrived yet.
+    // has arrived yet, or a garbage collection (`sandfarm sandbox gc`, another farm's start-up)
+    // removing it because its TTL label had passed (a kill: 137).
     if (!oom && expired && (exitCode === undefined || exitCode === 0)) {
       return new SandboxLostError(
         `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and removed itself`,
+        false,
+      );
+    }
+    if (!oom && expired && (exitCode === 137 || exitCode === 143)) {
+      return new SandboxLostError(
+        `sandbox ${this.id} reached its TTL (${this.config.ttlS} s) and was removed as garbage`,
         false,
       );
     }
