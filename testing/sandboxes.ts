@@ -65,7 +65,21 @@ export async function killFromOutside(sandbox: ManagedSandbox): Promise<void> {
   if (sandbox instanceof DockerSandbox) {
     await new Docker().getContainer(sandbox.id).kill();
   } else if (sandbox instanceof LocalSandbox && sandbox.hostPid) {
-    process.kill(sandbox.hostPid, "SIGKILL");
+    const pid = sandbox.hostPid;
+    process.kill(pid, "SIGKILL");
+    // Like `docker kill`, done when the sandbox is: the signal lands asynchronously, and under
+    // load a command sent at once could still reach the dying sandbox.
+    for (let waited = 0; waited < 100 && processExists(pid); waited++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
