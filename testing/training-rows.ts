@@ -73,3 +73,14 @@ export function trainingGroup(
     trainingRow(`r${group}-${index}`, `g${group}`, group * 100 + index, options),
   );
 }
+
+/** Rows with their typed arrays as plain arrays, so `toEqual` compares values, not buffers. */
+export function plainRows(rows: readonly TrainingRow[]) {
+  return rows.map((row) => ({
+    ...row,
+    tokenIds: [...row.tokenIds],
+    lossMask: [...row.lossMask],
+    logprobs: [...row.logprobs],
+    versions: [...row.versions],
+  }));
+}

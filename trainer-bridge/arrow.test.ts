@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import pl from "nodejs-polars";
 import { describe, expect, it } from "vitest";
-import { trainingGroup, trainingRow } from "../testing/training-rows.js";
+import { plainRows, trainingGroup, trainingRow } from "../testing/training-rows.js";
 import {
   BatchFormatError,
   decodeBatch,
@@ -17,14 +17,6 @@ const bytesOf = (rows: TrainingRow[], sequence = 7) =>
   joinChunks(encodeBatch(rows, { batchId: `run-${sequence}`, sequence }).chunks);
 
 /** The rows with typed arrays as plain arrays, so toEqual compares values, not buffers. */
-const plain = (rows: readonly TrainingRow[]) =>
-  rows.map((row) => ({
-    ...row,
-    tokenIds: [...row.tokenIds],
-    lossMask: [...row.lossMask],
-    logprobs: [...row.logprobs],
-    versions: [...row.versions],
-  }));
 
 describe("the TrainingRow Arrow codec", () => {
   it("round-trips rows exactly, small ones gathered and large ones zero-copy", () => {
@@ -41,7 +33,7 @@ describe("the TrainingRow Arrow codec", () => {
     expect(decoded.batchId).toBe("run-7");
     expect(decoded.sequence).toBe(7);
     expect(decoded.schemaVersion).toBe("1");
-    expect(plain(decoded.rows)).toEqual(plain(rows));
+    expect(plainRows(decoded.rows)).toEqual(plainRows(rows));
     expect(encoded.byteLength).toBe(joinChunks(encoded.chunks).byteLength);
   });
 
@@ -97,7 +89,7 @@ describe("the TrainingRow Arrow codec", () => {
         joinChunks(encodeBatch(rows, { batchId: "fixture-0", sequence: 0 }).chunks),
       ).equals(fixture),
     ).toBe(true);
-    expect(plain(decodeBatch(fixture).rows)).toEqual(plain(rows));
+    expect(plainRows(decodeBatch(fixture).rows)).toEqual(plainRows(rows));
   });
 
   it("refuses a row whose per-token columns disagree in length, naming it", () => {

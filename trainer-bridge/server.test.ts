@@ -10,11 +10,10 @@ import {
   status as GrpcStatus,
 } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { trainingGroup, trainingRow } from "../testing/training-rows.js";
+import { plainRows, trainingGroup, trainingRow } from "../testing/training-rows.js";
 import { BridgeCallError, BridgeClient, type ReceivedBatch } from "./client.js";
 import { type BridgeServerOptions, BridgeServer } from "./server.js";
 import { Spool } from "./spool.js";
-import type { TrainingRow } from "./training-row.js";
 import { matching } from "../testing/matchers.js";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -61,15 +60,6 @@ async function take(
   return taken;
 }
 
-const plain = (rows: readonly TrainingRow[]) =>
-  rows.map((row) => ({
-    ...row,
-    tokenIds: [...row.tokenIds],
-    lossMask: [...row.lossMask],
-    logprobs: [...row.logprobs],
-    versions: [...row.versions],
-  }));
-
 describe("the trainer bridge", () => {
   it("delivers committed batches to a client with exactly the rows the farm committed", async () => {
     const farm = await startFarm();
@@ -84,7 +74,7 @@ describe("the trainer bridge", () => {
     expect(stream.welcome).toMatchObject({ runId: "run", schemaVersion: "1", policyVersion: 0 });
     expect(got.map((batch) => batch.header.batchId)).toEqual(["run-0", "run-1", "run-2"]);
     got.forEach((batch, index) => {
-      expect(plain(batch.rows())).toEqual(plain(sent[index]!));
+      expect(plainRows(batch.rows())).toEqual(plainRows(sent[index]!));
       expect(batch.header).toMatchObject({
         sequence: index,
         rows: 4,

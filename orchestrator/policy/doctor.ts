@@ -9,6 +9,7 @@
  * const checks = await checkPolicyEndpoint({ url: "http://gpu:8000/v1", model: "Qwen/Qwen3-4B" });
  */
 import type { DoctorCheck } from "../sandbox/doctor.js";
+import { EXECUTE_BASH, toolDefinitions } from "../tools/definitions.js";
 
 export interface PolicyDoctorOptions {
   /** Base URL ending in /v1. */
@@ -22,18 +23,8 @@ export interface PolicyDoctorOptions {
   timeoutMs?: number;
 }
 
-const PROBE_TOOL = {
-  type: "function",
-  function: {
-    name: "execute_bash",
-    description: "Run a bash command.",
-    parameters: {
-      type: "object",
-      properties: { command: { type: "string" } },
-      required: ["command"],
-    },
-  },
-};
+/** The probe offers sandfarm's own execute_bash tool, as a sandbox episode would. */
+const PROBE_TOOLS = toolDefinitions().filter((tool) => tool.function.name === EXECUTE_BASH);
 
 interface Reply {
   status: number;
@@ -163,7 +154,7 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
   const tools = await request("POST", "/chat/completions", {
     model: options.model,
     messages,
-    tools: [PROBE_TOOL],
+    tools: PROBE_TOOLS,
     tool_choice: "auto",
     max_tokens: 4,
   }).catch((error: unknown) => ({ status: 0, body: undefined, text: (error as Error).message }));
