@@ -186,7 +186,9 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
   it("aborts an update the trainer never commits once updateTimeoutMs passes", async () => {
     const { policy, trainer, updates, adminCalls } = await setUp({}, { updateTimeoutMs: 300 });
     await trainer.beginPolicyUpdate(1);
-    await expect.poll(() => updates.snapshot().state, { timeout: 3_000 }).toBe("serving");
+    // The event is recorded once the replicas have resumed, after the state turned serving.
+    await expect.poll(() => updates.events.length, { timeout: 3_000 }).toBe(2);
+    expect(updates.snapshot().state).toBe("serving");
     expect(updates.events.map((event) => event.step)).toEqual(["begin", "expired"]);
     expect(updates.events[1]!.detail).toMatch(/not committed within updateTimeoutMs \(300 ms\)/);
     expect(adminCalls()).toEqual(["/pause", "/resume"]);
