@@ -10,6 +10,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { SandfarmError } from "../errors.js";
+import { SANDFARM_VERSION } from "../version.js";
 import { bridgeCommand } from "./bridge-command.js";
 import { configCommand } from "./config-command.js";
 import { datasetCommand } from "./dataset-command.js";
@@ -17,10 +18,11 @@ import { doctorCommand } from "./doctor-command.js";
 import { rewardCommand } from "./reward-command.js";
 import { runCommand } from "./run-command.js";
 import { sandboxCommand } from "./sandbox-command.js";
+import { trainCommand } from "./train-command.js";
 
 const program = new Command("sandfarm")
   .description("Rollout farm for LLM-in-Sandbox reinforcement learning")
-  .version("0.1.0")
+  .version(SANDFARM_VERSION)
   .showHelpAfterError()
   .exitOverride();
 
@@ -31,6 +33,7 @@ program.addCommand(runCommand());
 program.addCommand(bridgeCommand());
 program.addCommand(configCommand());
 program.addCommand(doctorCommand());
+program.addCommand(trainCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -99,23 +99,35 @@ const rolloutSchema = z
     groupsPerStep: whole(1)
       .default(8)
       .describe("Groups per training step (B = G x groupsPerStep rollouts)."),
-    staleness: whole(0).default(1).describe("S: how many policy versions a group may lag."),
+    staleness: whole(0)
+      .default(1)
+      .describe(
+        "S: admission stays within (S + v + 1) x B rollouts and a group older than v - S is dropped (bridge sink; files have no updates).",
+      ),
     sandboxStarts: whole(1).default(4).describe("Sandboxes starting at once."),
+    warmSandboxes: whole(0)
+      .default(8)
+      .describe("Sandboxes kept started ahead of need (at most `episodes`)."),
     episodes: whole(1).default(64).describe("Episodes running at once."),
     scoring: whole(1).default(2).describe("Scorer worker threads."),
     refillZeroVariance: z
       .boolean()
       .default(false)
-      .describe("Admit a new group for each one dropped for equal rewards."),
+      .describe(
+        "Run a new task in the slot of a group dropped for equal rewards (4 times a slot at most).",
+      ),
     maxInfraFailures: whole(1)
       .default(10)
-      .describe("Halt after this many consecutive infrastructure failures."),
+      .describe(
+        "A group hit by an infrastructure failure is retried on its task; halt after this many in a row.",
+      ),
   })
   .default({
     groupSize: 8,
     groupsPerStep: 8,
     staleness: 1,
     sandboxStarts: 4,
+    warmSandboxes: 8,
     episodes: 64,
     scoring: 2,
     refillZeroVariance: false,
@@ -138,7 +150,7 @@ const sinkSchema = z
     kind: z
       .enum(["bridge", "files"])
       .default("files")
-      .describe("bridge: gRPC to a trainer; files: Arrow files in the run directory."),
+      .describe("bridge: gRPC to a trainer; files: Arrow IPC files in RUN_DIR/batches/."),
     tokenBudget: whole(1).default(262_144).describe("Tokens per batch (groups are never split)."),
     address: z
       .string()
@@ -169,7 +181,9 @@ const validationSchema = z
   .strictObject({
     everySteps: whole(0)
       .default(0)
-      .describe("Evaluate the validation set every N steps; 0: on each committed policy version."),
+      .describe(
+        "Evaluate the validation set every N steps; 0: on each committed policy version (bridge sink).",
+      ),
     modes: z
       .array(z.enum(["sandbox", "llm"]))
       .min(1)

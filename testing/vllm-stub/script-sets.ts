@@ -1,10 +1,11 @@
 /**
  * Named script sets for running the stub policy server (a test double) as its own process:
- * `bench` (long episodes of trivial commands, for `npm run bench -- episode`) and `demo` (a task
- * solved the way the method intends: write code to a file, run it, write the answer file).
+ * `bench` (long episodes of trivial commands, for `npm run bench -- episode`), `demo` (a task
+ * solved the way the method intends: write code to a file, run it, write the answer file) and
+ * `rl` (groups with reward variance, for `sandfarm train`'s tests and `npm run bench -- farm`).
  */
 import type { Script } from "./scripts.js";
-import type { ChatMessage } from "./template.js";
+import { type ChatMessage, contentText } from "./template.js";
 
 const bash = (command: string) => ({
   name: "execute_bash",
@@ -51,7 +52,51 @@ const demoMath: Script = [
   },
 ];
 
+/** The `[answer:X]` marker of a conversation's task: the right answer the stub gives or misses. */
+function markedAnswer(messages: readonly ChatMessage[]): string {
+  for (const message of messages) {
+    const text = typeof message.content === "string" ? message.content : "";
+    const found = /\[answer:([^\]]+)\]/.exec(text)?.[1];
+    if (found !== undefined) return found;
+  }
+  return "";
+}
+
+/**
+ * `rl-N`: the k-th conversation of a task (counted at its first call, across the stub's life)
+ * answers right when k is even and wrong (the right answer + 1) when odd, so any G consecutive
+ * rollouts of one task, a group, get rewards that differ, half of them 1. Sandbox mode: the
+ * first turn writes the answer file, N-1 turns of `true` follow, then submit. Plain LLM mode (no
+ * tools offered): the answer as the response.
+ */
+function rlScript(turns: number): Script {
+  const seen = new Map<string, number>();
+  return [
+    (messages) => {
+      const key = messages.map((message) => contentText(message.content)).join("\n");
+      const count = seen.get(key) ?? 0;
+      seen.set(key, count + 1);
+      const truth = markedAnswer(messages);
+      const answer = count % 2 === 0 ? truth : String(Number(truth) + 1);
+      const sandbox = messages.some(
+        (message) => message.role === "system" && contentText(message.content).includes("/testbed"),
+      );
+      if (!sandbox) return { content: `The answer is \\boxed{${answer}}.` };
+      return { toolCalls: [bash(`printf '%s' '${answer}' > /testbed/answer.txt`)] };
+    },
+    ...Array.from({ length: turns - 1 }, (_, turn) => ({ toolCalls: [bash(`true # ${turn}`)] })),
+  ];
+}
+
+/** `rl-tie`: every rollout answers right, so its groups tie and are dropped. */
+const rlTie: Script = [
+  (messages) => ({
+    toolCalls: [bash(`printf '%s' '${markedAnswer(messages)}' > /testbed/answer.txt`)],
+  }),
+];
+
 export const SCRIPT_SETS: Record<string, Record<string, Script>> = {
   bench: { "bench-50": benchScript(50), "bench-20": benchScript(20), "bench-10": benchScript(10) },
   demo: { "demo-math": demoMath },
+  rl: { "rl-1": rlScript(1), "rl-3": rlScript(3), "rl-10": rlScript(10), "rl-tie": rlTie },
 };

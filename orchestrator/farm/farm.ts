@@ -1,0 +1,770 @@
+/**
+ * The asynchronous RL rollout loop. Tasks fill slots (a step is `groupsPerStep` slots); each slot
+ * runs a group of G rollouts; finished groups are scored, judged and either packed into batches
+ * for the sink or dropped with a reason. DESIGN.md's rules, as the loop applies them:
+ *
+ * - Admission: a new slot is admitted while rollouts admitted for slots so far stay within
+ *   (S + v + 1) x B (whole groups; v = committed policy version), while the bridge is not above
+ *   its high watermark, and while fewer than `rollout.episodes` rollouts run. A retry (a group
+ *   masked for an infrastructure failure) or a refill (a group dropped for equal rewards, with
+ *   `refillZeroVariance`) belongs to its slot: it reuses the slot's admission. The file sink has
+ *   no trainer and so no policy updates: nothing can go stale and only concurrency limits apply.
+ * - Staleness: a group whose oldest token version is below v - S when it would be batched is
+ *   dropped (`dropped_stale`) and counted.
+ * - Infrastructure failures: the group is retried on the same task; after
+ *   `maxInfraFailures` consecutive ones the run halts with the last failure in its message.
+ * - Durability: a group admission is journaled (fsynced) before it runs; a batch is committed in
+ *   the spool; a dropped group's verdict is journaled. A resumed run re-runs exactly the groups
+ *   that were admitted and are in neither, under the same ids and on the same tasks.
+ * - Steps: when every slot of a step is decided, the packer is flushed (the step's data reaches
+ *   the trainer), its metrics go to metrics.jsonl and the step is journaled, in step order.
+ *
+ * @example
+ * const farm = new Farm(services);
+ * process.once("SIGINT", () => farm.drain());
+ * const outcome = await farm.run();
+ */
+import { type WriteStream, createWriteStream } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Task } from "../../datasets/task.js";
+import type { Rewarder } from "../../rewards/rewarder.js";
+import { BatchPacker } from "../../trainer-bridge/packing.js";
+import type { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
+import type { BridgeServer } from "../../trainer-bridge/server.js";
+import type { Spool } from "../../trainer-bridge/spool.js";
+import type { TrainingRow } from "../../trainer-bridge/training-row.js";
+import type { EpisodeOptions, SandboxSource } from "../agent/episode.js";
+import type { PolicyClient } from "../policy/client.js";
+import type { FarmConfig } from "./config.js";
+import { type GroupPlan, type GroupResult, Semaphore, runGroup } from "./groups.js";
+import type { AdmitEntry, DropVerdict, FarmJournal } from "./journal.js";
+import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
+import type { TaskCursor } from "./task-cursor.js";
+import { type ValidationReport, evaluateTasks } from "./validation.js";
+
+export interface FarmServices {
+  config: FarmConfig;
+  runId: string;
+  runDir: string;
+  policy: PolicyClient;
+  rewarder: Rewarder;
+  /** Needed in sandbox mode (training or validation). */
+  sandboxes?: SandboxSource;
+  spool: Spool;
+  /** The gRPC sink; without it batches stay as Arrow files in the spool. */
+  bridge?: BridgeServer;
+  /** Policy updates driven by the trainer (bridge sink only). */
+  updates?: PolicyUpdates;
+  journal: FarmJournal;
+  tasks: TaskCursor;
+  validationTasks?: readonly Task[];
+  gauges: FarmGauges;
+  /** Progress and log events. */
+  onEvent?: (event: FarmEvent) => void;
+}
+
+export type FarmEvent =
+  | { kind: "step"; metrics: StepMetrics }
+  | { kind: "validation"; report: ValidationReport }
+  | { kind: "group"; groupId: string; verdict: GroupSummary["verdict"] | "cancelled" }
+  | { kind: "batch"; batchId: string; rows: number; tokens: number }
+  | { kind: "waiting"; reason: string }
+  | { kind: "stopping"; how: "drain" | "cancel" | "halt"; message?: string };
+
+export interface FarmOutcome {
+  status: "finished" | "drained" | "cancelled" | "halted";
+  /** Steps finished in this run directory (all sessions). */
+  steps: number;
+  /** Batches this session committed. */
+  batches: number;
+  /** Rollouts this session finished (all verdicts, cancelled ones excluded). */
+  rollouts: number;
+  message?: string;
+}
+
+/** Progress, for the display. */
+export interface FarmProgress {
+  step: number;
+  stepsTotal?: number;
+  version: number;
+  episodesRunning: number;
+  groupsRunning: number;
+  rollouts: number;
+  batches: number;
+  waiting?: string;
+}
+
+interface SlotState {
+  slot: number;
+  step: number;
+  /** Latest attempt. */
+  attempt: number;
+  refills: number;
+  decided: boolean;
+}
+
+interface TrajectoryRecord {
+  step: number;
+  slot: number;
+  verdict: GroupSummary["verdict"];
+  reward: number;
+  advantage: number;
+  status: string;
+  episode: unknown;
+}
+
+const NEW_SLOT_ATTEMPT = 0;
+/** Refills of one slot at most, so a run of ties cannot admit without bound. */
+const MAX_REFILLS_PER_SLOT = 4;
+
+export class Farm {
+  private readonly groupsPerStep: number;
+  private readonly groupSize: number;
+  private readonly totalSlots: number;
+  private readonly slots = new Map<number, SlotState>();
+  private readonly tallies = new Map<number, StepTally>();
+  private readonly queue: {
+    plan: Omit<GroupPlan, "task">;
+    task?: Task;
+    taskIndex?: number;
+    reason: AdmitEntry["reason"];
+    journaled: boolean;
+  }[] = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly validations = new Set<Promise<void>>();
+  private readonly packer: BatchPacker;
+  private readonly episodes: Semaphore;
+  private readonly abort = new AbortController();
+  private readonly pendingTrajectories = new Map<string, TrajectoryRecord[]>();
+  private readonly trajectories: WriteStream;
+  private nextSlot = 0;
+  /** The slot count once the task schedule ran out. */
+  private endSlot?: number;
+  private stepsDone: number;
+  private consecutiveInfra = 0;
+  private stopping?: "drain" | "cancel" | "halt";
+  private haltMessage?: string;
+  private fatal?: Error;
+  private pumping = false;
+  private pumpAgain = false;
+  private wakeUp?: () => void;
+  private woken = false;
+  private stepChain: Promise<void> = Promise.resolve();
+  private commitChain: Promise<void> = Promise.resolve();
+  private episodesRunning = 0;
+  private rolloutsDone = 0;
+  private turnsDone = 0;
+  private tokensDone = 0;
+  /** Counters when the previous step finished, for its successor's throughput. */
+  private rate = { at: Date.now(), rollouts: 0, turns: 0, tokens: 0 };
+  private batches = 0;
+  private waiting?: string;
+  private lastValidatedVersion = -1;
+
+  constructor(private readonly services: FarmServices) {
+    const { rollout, sink, run } = services.config;
+    this.groupsPerStep = rollout.groupsPerStep;
+    this.groupSize = rollout.groupSize;
+    this.totalSlots = run.steps === undefined ? Infinity : run.steps * rollout.groupsPerStep;
+    this.packer = new BatchPacker(sink.tokenBudget);
+    this.episodes = new Semaphore(rollout.episodes);
+    this.stepsDone = services.journal.state.stepsDone;
+    this.trajectories = createWriteStream(join(services.runDir, "trajectories.jsonl"), {
+      flags: "a",
+    });
+  }
+
+  /** The committed policy version. */
+  get version(): number {
+    return this.services.updates?.committedVersion ?? 0;
+  }
+
+  /** Stop admitting; let running groups finish; commit what they produce. */
+  drain(): void {
+    if (this.stopping) return;
+    this.stopping = "drain";
+    this.services.onEvent?.({ kind: "stopping", how: "drain" });
+    this.wake();
+  }
+
+  /** Stop now: running episodes end as `cancelled` and their groups re-run on `--resume`. */
+  cancel(): void {
+    if (this.stopping === "cancel" || this.stopping === "halt") return;
+    this.stopping = "cancel";
+    this.services.onEvent?.({ kind: "stopping", how: "cancel" });
+    this.abort.abort();
+    this.wake();
+  }
+
+  progress(): FarmProgress {
+    return {
+      step: this.stepsDone,
+      ...(Number.isFinite(this.totalSlots)
+        ? { stepsTotal: this.totalSlots / this.groupsPerStep }
+        : {}),
+      version: this.version,
+      episodesRunning: this.episodesRunning,
+      groupsRunning: this.running.size,
+      rollouts: this.rolloutsDone,
+      batches: this.batches,
+      ...(this.waiting ? { waiting: this.waiting } : {}),
+    };
+  }
+
+  async run(): Promise<FarmOutcome> {
+    this.restore();
+    const unsubscribe = this.services.updates?.onCommit((version) => {
+      void this.services.journal
+        .append({ type: "policy", version })
+        .catch((error: unknown) => this.fail(error));
+      this.services.gauges.version.set(version);
+      if (this.services.config.validation.everySteps === 0) this.validate(this.stepsDone);
+      this.wake();
+    });
+    const ticker = setInterval(() => this.wake(), 250);
+    try {
+      await this.completeSteps();
+      for (;;) {
+        this.throwIfFailed();
+        await this.pump();
+        this.throwIfFailed();
+        if (this.running.size === 0 && !this.hasWork()) break;
+        await this.sleep();
+      }
+      await this.finish();
+      this.throwIfFailed();
+    } catch (error) {
+      this.abort.abort();
+      await Promise.allSettled([...this.running.values(), ...this.validations]);
+      throw error;
+    } finally {
+      clearInterval(ticker);
+      unsubscribe?.();
+      await new Promise<void>((resolve) => this.trajectories.end(resolve));
+    }
+    const status =
+      this.stopping === "halt"
+        ? "halted"
+        : this.stopping === "cancel"
+          ? "cancelled"
+          : this.stopping === "drain"
+            ? "drained"
+            : "finished";
+    return {
+      status,
+      steps: this.stepsDone,
+      batches: this.batches,
+      rollouts: this.rolloutsDone,
+      ...(this.haltMessage ? { message: this.haltMessage } : {}),
+    };
+  }
+
+  // ---- resume ----
+
+  /** Rebuilds slot states from the journal and the spool. */
+  private restore(): void {
+    const { admits, dropped } = this.services.journal.state;
+    const latest = new Map<number, AdmitEntry>();
+    const refills = new Map<number, number>();
+    for (const admit of admits) {
+      latest.set(admit.slot, admit);
+      if (admit.reason === "refill") refills.set(admit.slot, (refills.get(admit.slot) ?? 0) + 1);
+      this.nextSlot = Math.max(this.nextSlot, admit.slot + 1);
+    }
+    const committed = this.services.spool.committedRollouts();
+    for (const [slot, admit] of latest) {
+      const step = Math.floor(slot / this.groupsPerStep);
+      const state: SlotState = {
+        slot,
+        step,
+        attempt: admit.attempt,
+        refills: refills.get(slot) ?? 0,
+        decided: step < this.stepsDone,
+      };
+      this.slots.set(slot, state);
+      if (state.decided) continue;
+      if (committed.has(`${admit.groupId}-0`)) {
+        state.decided = true;
+        continue;
+      }
+      const verdict = dropped.get(admit.groupId);
+      if (verdict) {
+        this.afterDrop(state, verdict, admit.taskIndex);
+        continue;
+      }
+      // Admitted, never finished: the same group again, on the same task.
+      this.queue.push({
+        plan: this.planOf(state, admit.attempt),
+        taskIndex: admit.taskIndex,
+        reason: admit.reason,
+        journaled: true,
+      });
+    }
+  }
+
+  /** Schedule indices of tasks a resumed run needs back from the schedule. */
+  static tasksToKeep(journal: FarmJournal): { skip: number; keep: Set<number> } {
+    const keep = new Set<number>();
+    let skip = 0;
+    for (const admit of journal.state.admits) {
+      keep.add(admit.taskIndex);
+      skip = Math.max(skip, admit.taskIndex + 1);
+    }
+    return { skip, keep };
+  }
+
+  // ---- admission ----
+
+  private planOf(state: SlotState, attempt: number): Omit<GroupPlan, "task"> {
+    const suffix = attempt === NEW_SLOT_ATTEMPT ? "" : `.${attempt}`;
+    return {
+      groupId: `${this.services.runId}-s${state.slot}${suffix}`,
+      slot: state.slot,
+      attempt,
+      mode: this.services.config.run.mode,
+      size: this.groupSize,
+    };
+  }
+
+  private hasWork(): boolean {
+    if (this.stopping) return false;
+    if (this.queue.length > 0) return true;
+    return this.endSlot === undefined && this.nextSlot < this.totalSlots;
+  }
+
+  /** Why a new slot cannot be admitted now, or undefined when it can. */
+  private newSlotBlocked(): string | undefined {
+    const { config, bridge } = this.services;
+    if (bridge) {
+      const limit = (config.rollout.staleness + this.version + 1) * this.groupsPerStep;
+      if (this.nextSlot >= limit)
+        return `staleness bound: ${this.nextSlot * this.groupSize} rollouts admitted at policy version ${this.version}; waiting for the trainer's next update`;
+      if (bridge.backpressure)
+        return `backpressure: ${bridge.queued().tokens} tokens queued for the trainer`;
+    }
+    return undefined;
+  }
+
+  private get rolloutsRunning(): number {
+    return this.running.size * this.groupSize;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.admitAll();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async admitAll(): Promise<void> {
+    const limit = this.services.config.rollout.episodes;
+    while (!this.stopping && !this.fatal && this.rolloutsRunning < limit) {
+      const queued = this.queue.shift();
+      if (queued) {
+        await this.admitQueued(queued);
+        continue;
+      }
+      if (this.endSlot !== undefined || this.nextSlot >= this.totalSlots) break;
+      const blocked = this.newSlotBlocked();
+      if (blocked !== this.waiting) {
+        this.waiting = blocked;
+        if (blocked && this.running.size === 0)
+          this.services.onEvent?.({ kind: "waiting", reason: blocked });
+      }
+      if (blocked) break;
+      const next = await this.services.tasks.next();
+      if (!next) {
+        this.endSlot = this.nextSlot;
+        await this.completeSteps();
+        break;
+      }
+      const slot = this.nextSlot++;
+      const state: SlotState = {
+        slot,
+        step: Math.floor(slot / this.groupsPerStep),
+        attempt: NEW_SLOT_ATTEMPT,
+        refills: 0,
+        decided: false,
+      };
+      this.slots.set(slot, state);
+      await this.start(
+        { ...this.planOf(state, NEW_SLOT_ATTEMPT), task: next.task },
+        next.index,
+        "new",
+        false,
+      );
+    }
+  }
+
+  private async admitQueued(queued: (typeof this.queue)[number]): Promise<void> {
+    let task = queued.task;
+    let taskIndex = queued.taskIndex;
+    if (!task && taskIndex !== undefined) task = this.services.tasks.kept(taskIndex);
+    if (!task) {
+      // A refill takes the schedule's next task.
+      const next = await this.services.tasks.next();
+      const state = this.slots.get(queued.plan.slot)!;
+      if (!next) {
+        this.endSlot ??= this.nextSlot;
+        this.decide(state);
+        return;
+      }
+      task = next.task;
+      taskIndex = next.index;
+    }
+    await this.start({ ...queued.plan, task }, taskIndex!, queued.reason, queued.journaled);
+  }
+
+  private async start(
+    plan: GroupPlan,
+    taskIndex: number,
+    reason: AdmitEntry["reason"],
+    journaled: boolean,
+  ): Promise<void> {
+    if (!journaled)
+      await this.services.journal.append({
+        type: "admit",
+        groupId: plan.groupId,
+        slot: plan.slot,
+        attempt: plan.attempt,
+        reason,
+        taskIndex,
+        taskId: plan.task.id,
+      });
+    const { config, policy, sandboxes, rewarder } = this.services;
+    const run = runGroup(plan, {
+      policy,
+      ...(sandboxes ? { sandboxes } : {}),
+      rewarder,
+      episodes: this.episodes,
+      estimator: config.rewards.advantage,
+      episodeOptions: this.episodeOptions(),
+      signal: this.abort.signal,
+      onEpisode: (delta) => {
+        this.episodesRunning += delta;
+        this.services.gauges.running.set(this.episodesRunning);
+      },
+    })
+      .then((result) => this.onGroupDone(result, taskIndex))
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.running.delete(plan.groupId);
+        this.wake();
+      });
+    this.running.set(plan.groupId, run);
+  }
+
+  private episodeOptions(): EpisodeOptions {
+    const { episode, policy } = this.services.config;
+    return {
+      maxTurns: episode.maxTurns,
+      maxTokensPerCall: episode.maxTokensPerCall,
+      maxTotalTokens: episode.maxTotalTokens,
+      timeoutMs: episode.timeoutS * 1000,
+      sampling: policy.sampling,
+    };
+  }
+
+  // ---- decisions ----
+
+  private async onGroupDone(result: GroupResult, taskIndex: number): Promise<void> {
+    const state = this.slots.get(result.plan.slot)!;
+    if (result.verdict === "cancelled") {
+      this.services.onEvent?.({
+        kind: "group",
+        groupId: result.plan.groupId,
+        verdict: "cancelled",
+      });
+      return;
+    }
+    this.rolloutsDone += result.rollouts.length;
+    const gauges = this.services.gauges;
+    for (const rollout of result.rollouts) {
+      gauges.rollouts.inc({ stop_reason: rollout.episode.stopReason });
+      gauges.turns.inc(rollout.summary.turns);
+      this.turnsDone += rollout.summary.turns;
+      this.tokensDone += rollout.summary.promptTokens + rollout.summary.completionTokens;
+      gauges.tokens.inc({ kind: "prompt" }, rollout.summary.promptTokens);
+      gauges.tokens.inc({ kind: "completion" }, rollout.summary.completionTokens);
+    }
+    let verdict: GroupSummary["verdict"];
+    let staleness: number | undefined;
+    if (result.verdict === "train") {
+      staleness = this.version - result.minVersion;
+      const stale =
+        this.services.bridge !== undefined &&
+        result.minVersion < this.version - this.services.config.rollout.staleness;
+      verdict = stale ? "dropped_stale" : "batched";
+    } else {
+      verdict = result.verdict;
+    }
+    if (verdict === "masked_infrastructure") this.consecutiveInfra++;
+    else this.consecutiveInfra = 0;
+    gauges.groups.inc({ verdict });
+    this.tallyOf(state.step).addGroup({
+      verdict,
+      rollouts: result.rollouts.map((rollout) => rollout.summary),
+      ...(verdict === "batched" && staleness !== undefined ? { staleness } : {}),
+    });
+    this.services.onEvent?.({ kind: "group", groupId: result.plan.groupId, verdict });
+    const records = result.rollouts.map((rollout): TrajectoryRecord => ({
+      step: state.step,
+      slot: state.slot,
+      verdict,
+      reward: rollout.outcome.reward,
+      advantage: rollout.advantage,
+      status: rollout.outcome.status,
+      episode: rollout.episode,
+    }));
+    if (verdict === "batched") {
+      this.pendingTrajectories.set(result.plan.groupId, records);
+      void this.commitBatches(this.packer.add(result.rows)).catch(() => undefined);
+      this.decide(state);
+      return;
+    }
+    await this.services.journal.append({
+      type: "group",
+      groupId: result.plan.groupId,
+      slot: state.slot,
+      verdict,
+      ...(result.failure ? { detail: result.failure } : {}),
+    });
+    this.writeTrajectories(records);
+    if (
+      verdict === "masked_infrastructure" &&
+      this.consecutiveInfra >= this.services.config.rollout.maxInfraFailures
+    ) {
+      this.halt(
+        `${this.consecutiveInfra} groups in a row failed for infrastructure reasons; the last: ${result.failure ?? "unknown"}. ` +
+          "Fix the engine or the policy endpoint (`sandfarm doctor`, `sandfarm sandbox doctor`), then `sandfarm train --resume`",
+      );
+      return;
+    }
+    this.afterDrop(state, verdict, taskIndex);
+  }
+
+  /** A dropped group's slot: retried, refilled, or decided. */
+  private afterDrop(state: SlotState, verdict: DropVerdict, taskIndex: number): void {
+    if (verdict === "masked_infrastructure") {
+      state.attempt++;
+      this.queue.push({
+        plan: this.planOf(state, state.attempt),
+        taskIndex,
+        reason: "retry",
+        journaled: false,
+      });
+      return;
+    }
+    if (
+      verdict === "dropped_tie" &&
+      this.services.config.rollout.refillZeroVariance &&
+      state.refills < MAX_REFILLS_PER_SLOT
+    ) {
+      state.attempt++;
+      state.refills++;
+      this.queue.push({
+        plan: this.planOf(state, state.attempt),
+        reason: "refill",
+        journaled: false,
+      });
+      return;
+    }
+    this.decide(state);
+  }
+
+  private decide(state: SlotState): void {
+    state.decided = true;
+    void this.completeSteps().catch((error: unknown) => this.fail(error));
+  }
+
+  private tallyOf(step: number): StepTally {
+    let tally = this.tallies.get(step);
+    if (!tally) {
+      tally = new StepTally(step);
+      this.tallies.set(step, tally);
+    }
+    return tally;
+  }
+
+  // ---- batches and steps ----
+
+  private commitBatches(batches: TrainingRow[][]): Promise<void> {
+    for (const rows of batches) {
+      this.commitChain = this.commitChain.then(async () => {
+        const metrics = { version: this.version, step: this.stepsDone };
+        const batch = this.services.bridge
+          ? await this.services.bridge.commit(rows, metrics)
+          : await this.services.spool.commit(rows, metrics);
+        this.batches++;
+        if (this.services.bridge)
+          this.services.gauges.queuedTokens.set(this.services.bridge.queued().tokens);
+        this.services.onEvent?.({
+          kind: "batch",
+          batchId: batch.batchId,
+          rows: batch.rows,
+          tokens: batch.tokens,
+        });
+        const groups = new Set(rows.map((row) => row.groupId));
+        for (const groupId of groups) {
+          const records = this.pendingTrajectories.get(groupId);
+          this.pendingTrajectories.delete(groupId);
+          if (records) this.writeTrajectories(records);
+        }
+      });
+      this.commitChain.catch((error: unknown) => this.fail(error)).catch(() => undefined);
+    }
+    return this.commitChain;
+  }
+
+  private writeTrajectories(records: readonly TrajectoryRecord[]): void {
+    for (const record of records) this.trajectories.write(`${JSON.stringify(record)}\n`);
+  }
+
+  /** Whether every slot of `step` exists and is decided. */
+  private stepComplete(step: number): boolean {
+    const first = step * this.groupsPerStep;
+    let last = first + this.groupsPerStep;
+    if (this.endSlot !== undefined) last = Math.min(last, this.endSlot);
+    last = Math.min(last, this.totalSlots);
+    if (last <= first) return false;
+    for (let slot = first; slot < last; slot++) if (!this.slots.get(slot)?.decided) return false;
+    return true;
+  }
+
+  /** Reports finished steps, in order: flush, metrics line, journal line. */
+  private completeSteps(): Promise<void> {
+    this.stepChain = this.stepChain.then(async () => {
+      while (this.stepComplete(this.stepsDone)) {
+        const step = this.stepsDone;
+        await this.commitBatches(this.packer.flush());
+        const now = Date.now();
+        const metrics = this.tallyOf(step).finish({
+          version: this.version,
+          at: now,
+          throughput: {
+            seconds: (now - this.rate.at) / 1000,
+            rollouts: this.rolloutsDone - this.rate.rollouts,
+            turns: this.turnsDone - this.rate.turns,
+            tokens: this.tokensDone - this.rate.tokens,
+          },
+        });
+        this.rate = {
+          at: now,
+          rollouts: this.rolloutsDone,
+          turns: this.turnsDone,
+          tokens: this.tokensDone,
+        };
+        this.tallies.delete(step);
+        await appendFile(
+          join(this.services.runDir, "metrics.jsonl"),
+          `${JSON.stringify(metrics)}\n`,
+        );
+        await this.services.journal.append({ type: "step", step });
+        for (let slot = step * this.groupsPerStep; slot < (step + 1) * this.groupsPerStep; slot++)
+          this.slots.delete(slot);
+        this.stepsDone = step + 1;
+        this.services.gauges.recordStep(metrics);
+        this.services.onEvent?.({ kind: "step", metrics });
+        const every = this.services.config.validation.everySteps;
+        if (every > 0 && this.stepsDone % every === 0) this.validate(this.stepsDone);
+      }
+      this.wake();
+    });
+    return this.stepChain;
+  }
+
+  // ---- validation ----
+
+  private validate(step: number): void {
+    const tasks = this.services.validationTasks ?? [];
+    const version = this.version;
+    if (
+      tasks.length === 0 ||
+      this.stopping ||
+      (version === this.lastValidatedVersion && this.services.config.validation.everySteps === 0)
+    )
+      return;
+    this.lastValidatedVersion = version;
+    const run = evaluateTasks(tasks, this.services.config.validation.modes, {
+      policy: this.services.policy,
+      ...(this.services.sandboxes ? { sandboxes: this.services.sandboxes } : {}),
+      rewarder: this.services.rewarder,
+      episodes: this.episodes,
+      episodeOptions: this.episodeOptions(),
+      signal: this.abort.signal,
+      runId: this.services.runId,
+      label: `v${version}-step${step}`,
+    })
+      .then(async (report) => {
+        if (report.cancelled) return;
+        const line = { step, version, ...report.scores };
+        await appendFile(
+          join(this.services.runDir, "validation.jsonl"),
+          `${JSON.stringify(line)}\n`,
+        );
+        for (const [mode, scores] of Object.entries(report.scores))
+          for (const [domain, value] of Object.entries(scores.domains))
+            this.services.gauges.validation.set({ mode, domain }, value.score);
+        this.services.onEvent?.({ kind: "validation", report: { ...report, step, version } });
+      })
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => this.validations.delete(run));
+    this.validations.add(run);
+  }
+
+  // ---- stopping ----
+
+  private halt(message: string): void {
+    if (this.stopping === "halt") return;
+    this.stopping = "halt";
+    this.haltMessage = message;
+    this.services.onEvent?.({ kind: "stopping", how: "halt", message });
+    this.abort.abort();
+    this.wake();
+  }
+
+  private throwIfFailed(): void {
+    if (this.fatal) throw this.fatal;
+  }
+
+  private fail(error: unknown): void {
+    this.fatal ??= error instanceof Error ? error : new Error(String(error));
+    this.abort.abort();
+    this.wake();
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    if (wake) wake();
+    else this.woken = true;
+  }
+
+  /** Resolves at the next `wake()`, or at once if one came since the last wait. */
+  private sleep(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => (this.wakeUp = resolve));
+  }
+
+  /** Waits for running work, commits what was decided, reports finished steps. */
+  private async finish(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.validations]);
+    if (this.fatal) return;
+    await this.completeSteps();
+    await this.commitBatches(this.packer.flush());
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * Everything a `sandfarm train` run needs, built from its config and its run directory: the
+ * preflight (data files, the policy endpoint's doctor), provenance, the journal, the task
+ * schedule (positioned for a resume), the policy client, the rewarder, the sandbox pool, the
+ * spool and, for the bridge sink, the gRPC server and policy-update protocol. `close()` releases
+ * all of it, sandboxes included, whatever happened.
+ *
+ * Run directory: `config.json` (the resolved config), `provenance.json`, `journal.jsonl`,
+ * `batches/` (the spool: Arrow IPC files and their journal), `metrics.jsonl`,
+ * `validation.jsonl`, `trajectories.jsonl`.
+ *
+ * @example
+ * const run = await launchTraining({ config });
+ * try { await run.farm.run(); } finally { await run.close(); }
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import type { Server } from "node:http";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Docker from "dockerode";
+import { readTasks } from "../../datasets/load.js";
+import type { Task } from "../../datasets/task.js";
+import { Rewarder } from "../../rewards/rewarder.js";
+import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
+import { BridgeServer } from "../../trainer-bridge/server.js";
+import { Spool } from "../../trainer-bridge/spool.js";
+import { ConfigError } from "../errors.js";
+import { VllmPolicyControl } from "../policy/admin.js";
+import { PolicyClient } from "../policy/client.js";
+import { checkPolicyEndpoint } from "../policy/doctor.js";
+import { createBackend } from "../sandbox/backend.js";
+import { SandboxPool } from "../sandbox/pool.js";
+import { SANDFARM_VERSION } from "../version.js";
+import { type FarmConfig, parseFarmConfig } from "./config.js";
+import { Farm, type FarmEvent } from "./farm.js";
+import { FarmJournal } from "./journal.js";
+import { FarmGauges } from "./metrics.js";
+import { TaskCursor } from "./task-cursor.js";
+
+export interface LaunchOptions {
+  /** A new run's config; with `resumeDir` unset. */
+  config?: FarmConfig;
+  /** Resume this run directory (its config.json is the config). */
+  resumeDir?: string;
+  /** Skip the policy endpoint's preflight. @default false */
+  skipDoctor?: boolean;
+  onEvent?: (event: FarmEvent) => void;
+}
+
+export interface TrainingRun {
+  farm: Farm;
+  runDir: string;
+  runId: string;
+  config: FarmConfig;
+  resumed: boolean;
+  /** The bridge's port (bridge sink). */
+  bridgePort?: number;
+  bridge?: BridgeServer;
+  /** The Prometheus endpoint's port, when served. */
+  metricsPort?: number;
+  close(): Promise<void>;
+}
+
+interface Fingerprint {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+async function fingerprint(file: string): Promise<Fingerprint> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return { file, bytes: statSync(file).size, sha256: hash.digest("hex") };
+}
+
+function gitRevision(): string {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    return execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: here,
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .toString()
+      .trim();
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+async function imageProvenance(config: FarmConfig): Promise<Record<string, string>> {
+  if (config.sandbox.backend !== "docker")
+    return { backend: config.sandbox.backend, image: config.sandbox.image };
+  try {
+    const image = await new Docker().getImage(config.sandbox.image).inspect();
+    return {
+      backend: "docker",
+      image: config.sandbox.image,
+      id: image.Id,
+      recipe: image.Config.Labels?.["sandfarm.recipe"] ?? "none",
+    };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ECONNREFUSED" || code === "ENOENT" || code === "EACCES")
+      throw new ConfigError(
+        `no Docker engine answers (${(error as Error).message}); run 'bash deploy/engine.sh' (as root) or set DOCKER_HOST`,
+      );
+    throw new ConfigError(
+      `sandbox.image ${config.sandbox.image} is not in the engine (${(error as Error).message}); ` +
+        "run 'bash deploy/image/build.sh' (offline build) or set sandbox.image",
+    );
+  }
+}
+
+/** Whether training or validation runs sandbox-mode episodes. */
+function usesSandboxes(config: FarmConfig): boolean {
+  return (
+    config.run.mode === "sandbox" ||
+    (config.data.validation.length > 0 && config.validation.modes.includes("sandbox"))
+  );
+}
+
+function checkFiles(config: FarmConfig): void {
+  for (const [key, files] of [
+    ["data.train", config.data.train],
+    ["data.validation", config.data.validation],
+  ] as const)
+    files.forEach((file, index) => {
+      if (!existsSync(file))
+        throw new ConfigError(
+          `${key}[${index}]: no such file ${file}; give a JSONL, Parquet or Arrow task file`,
+        );
+    });
+}
+
+async function preflightPolicy(config: FarmConfig): Promise<void> {
+  const needsTools = usesSandboxes(config);
+  const problems: string[] = [];
+  for (const url of config.policy.urls) {
+    const checks = await checkPolicyEndpoint({
+      url,
+      model: config.policy.model,
+      minContextTokens: config.episode.maxTotalTokens,
+    });
+    for (const check of checks) {
+      if (check.ok || check.optional) continue;
+      if (check.name === "tool calling" && !needsTools) continue;
+      problems.push(
+        `${url} ${check.name}: ${check.detail}${check.fix ? `\n    fix: ${check.fix}` : ""}`,
+      );
+    }
+  }
+  if (problems.length > 0)
+    throw new ConfigError(
+      `the policy endpoint failed its preflight (\`sandfarm doctor\`):\n  ${problems.join("\n  ")}`,
+    );
+}
+
+/** The run directory and config of a new run, or of the run being resumed. */
+function runDirectory(options: LaunchOptions): {
+  runDir: string;
+  config: FarmConfig;
+  resumed: boolean;
+} {
+  if (options.resumeDir) {
+    const runDir = resolve(options.resumeDir);
+    const path = join(runDir, "config.json");
+    if (!existsSync(path))
+      throw new ConfigError(
+        `--resume ${options.resumeDir}: no config.json there; give the directory a \`sandfarm train\` run created`,
+      );
+    const config = parseFarmConfig(JSON.parse(readFileSync(path, "utf8")) as unknown, path);
+    return { runDir, config, resumed: true };
+  }
+  if (!options.config) throw new ConfigError("give a config file, or --resume RUN_DIR");
+  const runId = options.config.run.id ?? `run-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const config: FarmConfig = { ...options.config, run: { ...options.config.run, id: runId } };
+  const runDir = resolve(config.run.dir, runId);
+  if (existsSync(join(runDir, "journal.jsonl")))
+    throw new ConfigError(
+      `run.id ${runId}: ${runDir} already holds a run; continue it with \`sandfarm train --resume ${runDir}\` or set another run.id`,
+    );
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  return { runDir, config, resumed: false };
+}
+
+async function writeProvenance(
+  runDir: string,
+  config: FarmConfig,
+  resumed: boolean,
+): Promise<void> {
+  const path = join(runDir, "provenance.json");
+  const datasets = await Promise.all(
+    [...config.data.train, ...config.data.validation].map((file) => fingerprint(file)),
+  );
+  const session = { startedAt: new Date().toISOString(), resumed, pid: process.pid };
+  if (resumed && existsSync(path)) {
+    const previous = JSON.parse(readFileSync(path, "utf8")) as {
+      datasets: Fingerprint[];
+      sessions: unknown[];
+    };
+    for (const before of previous.datasets) {
+      const now = datasets.find((entry) => entry.file === before.file);
+      if (now?.sha256 !== before.sha256)
+        throw new ConfigError(
+          `${before.file} changed since the run started (sha256 ${before.sha256.slice(0, 12)}... is now ` +
+            `${now?.sha256.slice(0, 12) ?? "missing"}...): the task schedule would differ, so the run cannot resume; restore the file or start a new run`,
+        );
+    }
+    previous.sessions.push(session);
+    writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
+    return;
+  }
+  const provenance = {
+    runId: config.run.id,
+    mode: config.run.mode,
+    sandfarm: { version: SANDFARM_VERSION, git: gitRevision() },
+    sandbox: usesSandboxes(config) ? await imageProvenance(config) : { backend: "none (llm mode)" },
+    policy: { urls: config.policy.urls, model: config.policy.model },
+    datasets,
+    sessions: [session],
+  };
+  writeFileSync(path, `${JSON.stringify(provenance, null, 2)}\n`);
+}
+
+export async function launchTraining(options: LaunchOptions): Promise<TrainingRun> {
+  const { runDir, config, resumed } = runDirectory(options);
+  const runId = config.run.id!;
+  checkFiles(config);
+  if (!options.skipDoctor) await preflightPolicy(config);
+  await writeProvenance(runDir, config, resumed);
+
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+    closers.length = 0;
+  };
+  try {
+    const journal = await FarmJournal.open(runDir);
+    closers.push(() => journal.close());
+    const validationTasks: Task[] = [];
+    for await (const task of readTasks(config.data.validation, { mapping: config.data.mapping }))
+      validationTasks.push(task);
+    const tasks = await TaskCursor.open(
+      config.data.train,
+      {
+        mapping: config.data.mapping,
+        ...(config.data.domains.length > 0 ? { domains: config.data.domains } : {}),
+        epochs: config.data.epochs,
+        shuffle: { seed: config.run.seed, bufferSize: config.data.shuffleBuffer },
+      },
+      Farm.tasksToKeep(journal),
+    );
+    closers.push(() => tasks.close());
+
+    const policy = new PolicyClient({
+      urls: config.policy.urls,
+      model: config.policy.model,
+      sampling: config.policy.sampling,
+      requestTimeoutMs: config.policy.requestTimeoutS * 1000,
+      retries: config.policy.retries,
+      cacheSaltPerVersion: config.policy.cacheSaltPerVersion,
+    });
+    policy.version = journal.state.version;
+    closers.push(() => policy.close());
+
+    const rewarder = await Rewarder.create({
+      overlongPenalty: config.rewards.overlongPenalty,
+      pool: { workers: config.rollout.scoring },
+      ...(config.rewards.judge
+        ? { judge: { baseURL: config.rewards.judge.url, model: config.rewards.judge.model } }
+        : {}),
+    });
+    closers.push(() => rewarder.close());
+
+    let pool: SandboxPool | undefined;
+    if (usesSandboxes(config)) {
+      pool = new SandboxPool(createBackend({ ...config.sandbox, runId }), {
+        warmSize: Math.min(config.rollout.warmSandboxes, config.rollout.episodes),
+        maxConcurrentStarts: config.rollout.sandboxStarts,
+      });
+      closers.push(() => pool!.close());
+      await pool.start();
+    }
+
+    const spool = await Spool.open(join(runDir, "batches"), {
+      runId,
+      // The file sink never serves its batches: nothing to keep in memory.
+      ...(config.sink.kind === "files" ? { memoryBytes: 0 } : {}),
+    });
+    closers.push(() => spool.close());
+
+    let bridge: BridgeServer | undefined;
+    let updates: PolicyUpdates | undefined;
+    let bridgePort: number | undefined;
+    if (config.sink.kind === "bridge") {
+      updates = new PolicyUpdates(new VllmPolicyControl(policy), {
+        pauseMode: config.policy.pauseMode,
+        initialVersion: journal.state.version,
+      });
+      const token = process.env.SANDFARM_BRIDGE_TOKEN;
+      const tls = config.sink.tls;
+      try {
+        bridge = new BridgeServer({
+          spool,
+          delivery: config.sink.delivery,
+          ackTimeoutMs: Math.round(config.sink.ackTimeoutS * 1000),
+          policy: updates,
+          watermarks: {
+            highTokens: config.sink.highWatermarkTokens,
+            lowTokens: config.sink.lowWatermarkTokens,
+          },
+          ...(token ? { token } : {}),
+          ...(tls
+            ? {
+                tls: {
+                  cert: readFileSync(tls.cert),
+                  key: readFileSync(tls.key),
+                  ...(tls.clientCa ? { clientCa: readFileSync(tls.clientCa) } : {}),
+                },
+              }
+            : {}),
+        });
+      } catch (error) {
+        throw new ConfigError(`sink: ${(error as Error).message}`, { cause: error });
+      }
+      closers.push(() => bridge!.close());
+      bridgePort = await bridge.listen(config.sink.address);
+    }
+
+    const gauges = new FarmGauges();
+    gauges.version.set(journal.state.version);
+    let metricsPort: number | undefined;
+    if (config.metrics.prometheusPort !== undefined) {
+      const served = await gauges.serve(config.metrics.prometheusPort);
+      metricsPort = served.port;
+      const server: Server = served.server;
+      closers.push(() => new Promise<void>((done) => server.close(() => done())));
+    }
+
+    const farm = new Farm({
+      config,
+      runId,
+      runDir,
+      policy,
+      rewarder,
+      ...(pool ? { sandboxes: pool } : {}),
+      spool,
+      ...(bridge ? { bridge } : {}),
+      ...(updates ? { updates } : {}),
+      journal,
+      tasks,
+      validationTasks,
+      gauges,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+    return {
+      farm,
+      runDir,
+      runId,
+      config,
+      resumed,
+      ...(bridgePort !== undefined ? { bridgePort } : {}),
+      ...(bridge ? { bridge } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
