@@ -13,7 +13,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -23,6 +22,7 @@ import { PolicyClient } from "../orchestrator/policy/client.js";
 import type { ManagedSandbox } from "../orchestrator/sandbox/backend.js";
 import type { DockerBackend } from "../orchestrator/sandbox/docker-sandbox.js";
 import { testBackend } from "../testing/sandboxes.js";
+import { machineBusyMs, processCpuMs } from "./cpu.js";
 import { writeResults } from "./report.js";
 
 async function startStub(): Promise<{ baseURL: string; child: ChildProcess }> {
@@ -57,23 +57,6 @@ interface Measure {
   machineCpuMsPerTurn: number;
   /** The stub policy process's CPU per turn. */
   stubCpuMsPerTurn: number;
-}
-
-const TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on
-
-/** Busy jiffies of the whole machine: every field of /proc/stat's cpu line but idle and iowait. */
-function machineBusyMs(): number {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
-  const ticks = fields.map(Number);
-  const busy = ticks.reduce((sum, value) => sum + value, 0) - ticks[3]! - ticks[4]!;
-  return busy * TICK_MS;
-}
-
-/** User plus system CPU of one process, from /proc/PID/stat. */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 let rollout = 0;

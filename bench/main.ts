@@ -5,6 +5,7 @@
 import { runBridgeBenchmark } from "./bridge.js";
 import { runEpisodeBenchmark } from "./episode.js";
 import { runExecBenchmark } from "./exec.js";
+import { runFarmBenchmark } from "./farm.js";
 import { runRewardsBenchmark } from "./rewards.js";
 import { runSandboxBenchmark } from "./sandbox.js";
 
@@ -14,6 +15,7 @@ const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   rewards: runRewardsBenchmark,
   episode: runEpisodeBenchmark,
   bridge: runBridgeBenchmark,
+  farm: runFarmBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);

@@ -105,21 +105,29 @@ demo() {
     npx tsx orchestrator/cli/main.ts run --domain math --answer-type math \
       --query 'Find the remainder when 2^100 is divided by 7.' \
       --output-dir "${TMPDIR:-/tmp}/sandfarm-demo-run" || exit 1
+    say "two training steps: sandfarm train on the bundled general and long-context samples, batches as Arrow files"
+    npx tsx orchestrator/cli/main.ts train examples/sandbox-rl.yaml \
+      --set "policy.urls=[$SANDFARM_POLICY_URL]" --set "policy.model=$SANDFARM_POLICY_MODEL" \
+      --set sink.kind=files --set run.steps=2 --set rollout.groupsPerStep=2 --set rollout.groupSize=4 \
+      --set "run.dir=${TMPDIR:-/tmp}/sandfarm-demo-runs" || exit 1
   else
     say "one episode: sandfarm run against the stub policy server (a test double; set SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL for a real vLLM)"
     local stub_out stub_pid url
     stub_out=$(mktemp)
-    node --import tsx testing/vllm-stub/main.ts --scripts demo > "$stub_out" &
+    node --import tsx testing/vllm-stub/main.ts --scripts demo --default-script rl-1 > "$stub_out" &
     stub_pid=$!
     for _ in $(seq 1 50); do [ -s "$stub_out" ] && break; sleep 0.2; done
     url=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).baseURL)' "$stub_out") || { kill "$stub_pid"; exit 1; }
     npx tsx orchestrator/cli/main.ts run --query '[script:demo-math] What is 2^100 mod 7?' \
       --policy-url "$url" --model stub-model --output-dir "${TMPDIR:-/tmp}/sandfarm-demo-run" || { kill "$stub_pid"; exit 1; }
+    say "two training steps: sandfarm train against the same stub (examples/stub-rl.yaml), batches as Arrow files"
+    npx tsx orchestrator/cli/main.ts train examples/stub-rl.yaml --set "policy.urls=[$url]" \
+      --set "run.dir=${TMPDIR:-/tmp}/sandfarm-demo-runs" || { kill "$stub_pid"; exit 1; }
     kill "$stub_pid"
     rm -f "$stub_out"
   fi
   echo
-  echo "Training (sandfarm train, sandfarm eval) is not built yet (issues 8-9); this demo shows the sandbox, task, reward and episode layers (the trainer bridge: README, The trainer bridge)."
+  echo "sandfarm eval and its report come next (issue 9); a training run's files are listed in the README (Training: sandfarm train)."
 }
 
 case "${1:-}" in

@@ -51,7 +51,7 @@ export function farmTestConfig(options: {
   const base: Record<string, Record<string, unknown>> = {
     run: { id: options.runId ?? "test-run", dir: options.dir, steps: 3, seed: 1 },
     data: { train: options.train, validation: options.validation ?? [] },
-    policy: { urls: [options.stubURL], model: "stub-model", retries: 0 },
+    policy: { urls: [options.stubURL], model: "stub-model" },
     sandbox: { network: "none", memoryMb: 512, pidsLimit: 256, ttlS: 900 },
     episode: { maxTurns: 12, maxTokensPerCall: 2048, maxTotalTokens: 16_384, timeoutS: 120 },
     rollout: { groupSize: 4, groupsPerStep: 2, episodes: 16, warmSandboxes: 4 },

@@ -187,5 +187,7 @@ describe("sandfarm train (CLI)", () => {
     expect(unreachable.stderr).toContain("the policy endpoint failed its preflight");
     expect(unreachable.stderr).toContain("http://127.0.0.1:9/v1 reachable:");
     expect(unreachable.stderr).toContain("fix:");
+    // A run that failed its checks leaves no directory behind.
+    expect(existsSync(join(dir, "doctor"))).toBe(false);
   });
 });

@@ -20,7 +20,7 @@ function file(text: string): string {
 describe("the run configuration", () => {
   it("fills every default in one place", () => {
     const config = parseFarmConfig(minimal);
-    expect(config.run).toEqual({ dir: "runs", mode: "sandbox", seed: 0 });
+    expect(config.run).toEqual({ dir: "runs", mode: "sandbox", seed: 0, nice: -10 });
     expect(config.rollout).toMatchObject({ groupSize: 8, groupsPerStep: 8, staleness: 1 });
     expect(config.sandbox).toMatchObject({ network: "none", memoryMb: 2048, execMode: "runner" });
     expect(config.sink).toMatchObject({ kind: "files", tokenBudget: 262_144 });

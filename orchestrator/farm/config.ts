@@ -35,8 +35,17 @@ const runSchema = z
     steps: whole(1)
       .optional()
       .describe("Stop after this many training steps; unset: the data's epochs."),
+    nice: z
+      .number()
+      .int()
+      .min(-20)
+      .max(19)
+      .default(-10)
+      .describe(
+        "Scheduling priority of the farm's session while it runs (root or CAP_SYS_NICE), so loaded sandboxes do not starve its event loop; 0 leaves it alone.",
+      ),
   })
-  .default({ dir: "runs", mode: "sandbox", seed: 0 });
+  .default({ dir: "runs", mode: "sandbox", seed: 0, nice: -10 });
 
 const dataSchema = z.strictObject({
   train: z.array(z.string().min(1)).min(1).describe("Task files (JSONL, Parquet, Arrow IPC)."),

@@ -15,6 +15,7 @@ import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/ind
 import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
 import { BridgeClient } from "../../trainer-bridge/client.js";
 import type { TrainingRow } from "../../trainer-bridge/training-row.js";
+import { loadFarmConfig } from "./config.js";
 import type { StepMetrics } from "./metrics.js";
 import { type TrainingRun, launchTraining } from "./launch.js";
 
@@ -337,9 +338,76 @@ describe("sandfarm train, bridge sink", () => {
     for (const line of stale)
       expect(received.flat().some((row) => row.groupId === line.groupId)).toBe(false);
   }, 180_000);
+  it("stops admitting while the bridge's queue is above its high watermark", async () => {
+    const train = writeRlTasks(dir, "backpressure.jsonl", 3, { first: 400 });
+    const waits: string[] = [];
+    const run = await launchTraining({
+      skipDoctor: true,
+      config: farmTestConfig({
+        dir,
+        stubURL: stub.baseURL,
+        train: [train],
+        runId: "backpressure",
+        overrides: {
+          run: { steps: 3 },
+          // One group at a time; staleness far off, so only backpressure can hold slots back.
+          rollout: { groupSize: 2, groupsPerStep: 1, episodes: 2, staleness: 5 },
+          sink: {
+            kind: "bridge",
+            address: "127.0.0.1:0",
+            highWatermarkTokens: 1,
+            lowWatermarkTokens: 1,
+          },
+        },
+      }),
+      onEvent: (event) => {
+        if (event.kind === "waiting") waits.push(event.reason);
+      },
+    });
+    const finished = run.farm.run();
+    try {
+      while (waits.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(waits[0]).toMatch(/^backpressure: \d+ tokens queued for the trainer$/);
+      // Held while the batches wait for a trainer: the queue counts committed batches, so the slot
+      // admitted as the first batch was being committed may run, but no later one.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const admitted = () =>
+        readRunLines<{ type: string }>(run.runDir, "journal.jsonl").filter(
+          (line) => line.type === "admit",
+        ).length;
+      const held = admitted();
+      expect(held).toBeLessThan(3);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(admitted()).toBe(held);
+      const client = new BridgeClient({ address: `127.0.0.1:${run.bridgePort}` });
+      const stream = client.pull();
+      const acks = (async () => {
+        for await (const batch of stream) batch.ack();
+      })();
+      expect(await finished).toMatchObject({ status: "finished", steps: 3 });
+      expect(admitted()).toBe(3);
+      stream.close();
+      await acks;
+      client.close();
+    } finally {
+      await run.close();
+    }
+  }, 120_000);
 });
 
 describe("sandfarm train, other paths", () => {
+  it("runs the demo's example config against the stub: two steps of two groups of four", async () => {
+    const config = loadFarmConfig("examples/stub-rl.yaml", [
+      `policy.urls=[${stub.baseURL}]`,
+      `run.dir=${dir}`,
+      "run.id=example",
+    ]);
+    const outcome = await runToEnd(await launchTraining({ config }));
+    expect(outcome).toMatchObject({ status: "finished", steps: 2, rollouts: 16 });
+    const metrics = readRunLines<StepMetrics>(join(dir, "example"), "metrics.jsonl");
+    expect(metrics.map((line) => line.groups.batched)).toEqual([2, 2]);
+  }, 120_000);
+
   it("runs plain LLM-mode groups on the same data", async () => {
     const train = writeRlTasks(dir, "llm.jsonl", 4, { first: 500 });
     const run = await launchTraining({
@@ -460,8 +528,13 @@ describe("sandfarm train, other paths", () => {
     await runToEnd(run);
     const lines = readRunLines<{
       step: number;
-      sandbox: { n: number; score: number; domains: Record<string, { n: number; score: number }> };
-      llm: { n: number; score: number };
+      sandbox: {
+        n: number;
+        score: number;
+        failed: number;
+        domains: Record<string, { n: number; score: number }>;
+      };
+      llm: { n: number; score: number; failed: number };
     }>(run.runDir, "validation.jsonl");
     expect(lines.map((line) => line.step).sort()).toEqual([1, 2]);
     // Each validation task's k-th conversation per mode answers right when k is even: over the
@@ -469,8 +542,8 @@ describe("sandfarm train, other paths", () => {
     expect(lines.reduce((sum, line) => sum + line.sandbox.score, 0)).toBe(1);
     expect(lines.reduce((sum, line) => sum + line.llm.score, 0)).toBe(1);
     for (const line of lines) {
-      expect(line.sandbox.n).toBe(2);
-      expect(line.llm.n).toBe(2);
+      expect(line.sandbox).toMatchObject({ n: 2, failed: 0 });
+      expect(line.llm).toMatchObject({ n: 2, failed: 0 });
       expect(Object.keys(line.sandbox.domains)).toEqual(["chemistry"]);
     }
   }, 120_000);

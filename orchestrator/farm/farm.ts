@@ -24,7 +24,6 @@
  * process.once("SIGINT", () => farm.drain());
  * const outcome = await farm.run();
  */
-import { type WriteStream, createWriteStream } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Task } from "../../datasets/task.js";
@@ -41,6 +40,7 @@ import { type GroupPlan, type GroupResult, Semaphore, runGroup } from "./groups.
 import type { AdmitEntry, DropVerdict, FarmJournal } from "./journal.js";
 import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
 import type { TaskCursor } from "./task-cursor.js";
+import { TrajectoryLog } from "./trajectory-log.js";
 import { type ValidationReport, evaluateTasks } from "./validation.js";
 
 export interface FarmServices {
@@ -91,6 +91,8 @@ export interface FarmProgress {
   episodesRunning: number;
   groupsRunning: number;
   rollouts: number;
+  /** Sandbox turns executed by finished rollouts. */
+  turns: number;
   batches: number;
   waiting?: string;
 }
@@ -105,6 +107,7 @@ interface SlotState {
 }
 
 interface TrajectoryRecord {
+  groupId: string;
   step: number;
   slot: number;
   verdict: GroupSummary["verdict"];
@@ -136,8 +139,7 @@ export class Farm {
   private readonly packer: BatchPacker;
   private readonly episodes: Semaphore;
   private readonly abort = new AbortController();
-  private readonly pendingTrajectories = new Map<string, TrajectoryRecord[]>();
-  private readonly trajectories: WriteStream;
+  private trajectories!: TrajectoryLog;
   private nextSlot = 0;
   /** The slot count once the task schedule ran out. */
   private endSlot?: number;
@@ -170,9 +172,6 @@ export class Farm {
     this.packer = new BatchPacker(sink.tokenBudget);
     this.episodes = new Semaphore(rollout.episodes);
     this.stepsDone = services.journal.state.stepsDone;
-    this.trajectories = createWriteStream(join(services.runDir, "trajectories.jsonl"), {
-      flags: "a",
-    });
   }
 
   /** The committed policy version. */
@@ -207,12 +206,19 @@ export class Farm {
       episodesRunning: this.episodesRunning,
       groupsRunning: this.running.size,
       rollouts: this.rolloutsDone,
+      turns: this.turnsDone,
       batches: this.batches,
       ...(this.waiting ? { waiting: this.waiting } : {}),
     };
   }
 
   async run(): Promise<FarmOutcome> {
+    const committed = this.services.spool.committedRollouts();
+    const { dropped } = this.services.journal.state;
+    this.trajectories = await TrajectoryLog.open(
+      this.services.runDir,
+      (groupId) => committed.has(`${groupId}-0`) || dropped.has(groupId),
+    );
     this.restore();
     const unsubscribe = this.services.updates?.onCommit((version) => {
       void this.services.journal
@@ -241,7 +247,7 @@ export class Farm {
     } finally {
       clearInterval(ticker);
       unsubscribe?.();
-      await new Promise<void>((resolve) => this.trajectories.end(resolve));
+      await this.trajectories.close();
     }
     const status =
       this.stopping === "halt"
@@ -518,6 +524,7 @@ export class Farm {
     });
     this.services.onEvent?.({ kind: "group", groupId: result.plan.groupId, verdict });
     const records = result.rollouts.map((rollout): TrajectoryRecord => ({
+      groupId: result.plan.groupId,
       step: state.step,
       slot: state.slot,
       verdict,
@@ -526,12 +533,13 @@ export class Farm {
       status: rollout.outcome.status,
       episode: rollout.episode,
     }));
+    this.trajectories.append(records);
     if (verdict === "batched") {
-      this.pendingTrajectories.set(result.plan.groupId, records);
       void this.commitBatches(this.packer.add(result.rows)).catch(() => undefined);
       this.decide(state);
       return;
     }
+    await this.trajectories.sync();
     await this.services.journal.append({
       type: "group",
       groupId: result.plan.groupId,
@@ -539,7 +547,6 @@ export class Farm {
       verdict,
       ...(result.failure ? { detail: result.failure } : {}),
     });
-    this.writeTrajectories(records);
     if (
       verdict === "masked_infrastructure" &&
       this.consecutiveInfra >= this.services.config.rollout.maxInfraFailures
@@ -601,6 +608,8 @@ export class Farm {
   private commitBatches(batches: TrainingRow[][]): Promise<void> {
     for (const rows of batches) {
       this.commitChain = this.commitChain.then(async () => {
+        // The group's trajectories are durable before the batch makes the group count.
+        await this.trajectories.sync();
         const metrics = { version: this.version, step: this.stepsDone };
         const batch = this.services.bridge
           ? await this.services.bridge.commit(rows, metrics)
@@ -614,20 +623,10 @@ export class Farm {
           rows: batch.rows,
           tokens: batch.tokens,
         });
-        const groups = new Set(rows.map((row) => row.groupId));
-        for (const groupId of groups) {
-          const records = this.pendingTrajectories.get(groupId);
-          this.pendingTrajectories.delete(groupId);
-          if (records) this.writeTrajectories(records);
-        }
       });
       this.commitChain.catch((error: unknown) => this.fail(error)).catch(() => undefined);
     }
     return this.commitChain;
-  }
-
-  private writeTrajectories(records: readonly TrajectoryRecord[]): void {
-    for (const record of records) this.trajectories.write(`${JSON.stringify(record)}\n`);
   }
 
   /** Whether every slot of `step` exists and is decided. */
@@ -762,9 +761,11 @@ export class Farm {
   /** Waits for running work, commits what was decided, reports finished steps. */
   private async finish(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
-    await Promise.allSettled([...this.validations]);
-    if (this.fatal) return;
-    await this.completeSteps();
-    await this.commitBatches(this.packer.flush());
+    if (!this.fatal) {
+      await this.completeSteps();
+      await this.commitBatches(this.packer.flush());
+    }
+    // Last: finishing the last step may have started a validation.
+    while (this.validations.size > 0) await Promise.allSettled([...this.validations]);
   }
 }

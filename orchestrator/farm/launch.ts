@@ -44,6 +44,7 @@ import { type FarmConfig, parseFarmConfig } from "./config.js";
 import { Farm, type FarmEvent } from "./farm.js";
 import { FarmJournal } from "./journal.js";
 import { FarmGauges } from "./metrics.js";
+import { raisePriority } from "./priority.js";
 import { TaskCursor } from "./task-cursor.js";
 
 export interface LaunchOptions {
@@ -65,6 +66,8 @@ export interface TrainingRun {
   /** The bridge's port (bridge sink). */
   bridgePort?: number;
   bridge?: BridgeServer;
+  /** The sandbox pool (sandbox mode, or validation in sandbox mode). */
+  pool?: SandboxPool;
   /** The Prometheus endpoint's port, when served. */
   metricsPort?: number;
   close(): Promise<void>;
@@ -164,7 +167,7 @@ async function preflightPolicy(config: FarmConfig): Promise<void> {
     );
 }
 
-/** The run directory and config of a new run, or of the run being resumed. */
+/** The run directory and config of a new run (created once its checks pass), or of the run being resumed. */
 function runDirectory(options: LaunchOptions): {
   runDir: string;
   config: FarmConfig;
@@ -188,8 +191,6 @@ function runDirectory(options: LaunchOptions): {
     throw new ConfigError(
       `run.id ${runId}: ${runDir} already holds a run; continue it with \`sandfarm train --resume ${runDir}\` or set another run.id`,
     );
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   return { runDir, config, resumed: false };
 }
 
@@ -237,6 +238,11 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
   const runId = config.run.id!;
   checkFiles(config);
   if (!options.skipDoctor) await preflightPolicy(config);
+  // Only a run that passed its checks gets a directory.
+  if (!resumed) {
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  }
   await writeProvenance(runDir, config, resumed);
 
   const closers: (() => Promise<void> | void)[] = [];
@@ -245,6 +251,7 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     closers.length = 0;
   };
   try {
+    closers.push(raisePriority(config.run.nice));
     const journal = await FarmJournal.open(runDir);
     closers.push(() => journal.close());
     const validationTasks: Task[] = [];
@@ -371,6 +378,7 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
       resumed,
       ...(bridgePort !== undefined ? { bridgePort } : {}),
       ...(bridge ? { bridge } : {}),
+      ...(pool ? { pool } : {}),
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       close,
     };

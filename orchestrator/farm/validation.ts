@@ -1,7 +1,9 @@
 /**
  * Validation during training: each validation task once per configured mode, under the farm's
  * episode limit, scored by the same rewarder; the mean score overall and per domain. Runs beside
- * the training groups, so a slow validation set never stalls rollouts.
+ * the training groups, so a slow validation set never stalls rollouts. A rollout that failed for
+ * infrastructure reasons (policy or sandbox error, judge unavailable) is counted as `failed`
+ * and left out of the score: an outage is not the model's 0.
  *
  * @example
  * const report = await evaluateTasks(tasks, ["sandbox", "llm"], services);
@@ -28,6 +30,8 @@ export interface ValidationServices {
 export interface ModeScores {
   score: number;
   n: number;
+  /** Rollouts that ended in an infrastructure failure: not scored, left out of `n`. */
+  failed: number;
   domains: Record<string, { score: number; n: number }>;
 }
 
@@ -71,23 +75,25 @@ export async function evaluateTasks(
             mode,
             stopReason: episode.stopReason,
           });
-          return { domain: task.domain, reward: outcome.reward };
+          return { domain: task.domain, reward: outcome.reward, failed: !outcome.trainable };
         } finally {
           services.episodes.release();
         }
       }),
     );
+    const scored = results.filter((result) => !result.failed);
     const domains: ModeScores["domains"] = {};
-    for (const { domain, reward } of results) {
+    for (const { domain, reward } of scored) {
       const entry = (domains[domain] ??= { score: 0, n: 0 });
       entry.score += reward;
       entry.n++;
     }
     for (const entry of Object.values(domains)) entry.score /= entry.n;
-    const total = results.reduce((sum, result) => sum + result.reward, 0);
+    const total = scored.reduce((sum, result) => sum + result.reward, 0);
     scores[mode] = {
-      score: results.length ? total / results.length : 0,
-      n: results.length,
+      score: scored.length ? total / scored.length : 0,
+      n: scored.length,
+      failed: results.length - scored.length,
       domains,
     };
   }

@@ -5,6 +5,7 @@
  *
  * @example
  * npx tsx testing/vllm-stub/main.ts --scripts bench --max-model-len 65536
+ * npx tsx testing/vllm-stub/main.ts --scripts rl --default-script rl-1
  */
 import { parseArgs } from "node:util";
 import { SCRIPT_SETS } from "./script-sets.js";
@@ -14,6 +15,7 @@ const { values } = parseArgs({
   options: {
     scripts: { type: "string", default: "bench" },
     "max-model-len": { type: "string", default: "65536" },
+    "default-script": { type: "string" },
   },
 });
 const scripts = SCRIPT_SETS[values.scripts];
@@ -23,7 +25,11 @@ if (!scripts) {
   );
   process.exit(2);
 }
-const stub = await startVllmStub({ scripts, maxModelLen: Number(values["max-model-len"]) });
+const stub = await startVllmStub({
+  scripts,
+  maxModelLen: Number(values["max-model-len"]),
+  ...(values["default-script"] ? { defaultScript: values["default-script"] } : {}),
+});
 process.stdout.write(`${JSON.stringify({ baseURL: stub.baseURL })}\n`);
 process.once("SIGTERM", () => {
   void stub.close().then(() => process.exit(0));

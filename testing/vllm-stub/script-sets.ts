@@ -1,8 +1,9 @@
 /**
  * Named script sets for running the stub policy server (a test double) as its own process:
  * `bench` (long episodes of trivial commands, for `npm run bench -- episode`), `demo` (a task
- * solved the way the method intends: write code to a file, run it, write the answer file) and
- * `rl` (groups with reward variance, for `sandfarm train`'s tests and `npm run bench -- farm`).
+ * solved the way the method intends: write code to a file, run it, write the answer file; with
+ * the `rl` scripts too, for the demo's training run) and `rl` (groups with reward variance, for
+ * `sandfarm train`'s tests and `npm run bench -- farm`).
  */
 import type { Script } from "./scripts.js";
 import { type ChatMessage, contentText } from "./template.js";
@@ -95,8 +96,18 @@ const rlTie: Script = [
   }),
 ];
 
+const rlScripts: Record<string, Script> = {
+  "rl-1": rlScript(1),
+  "rl-3": rlScript(3),
+  "rl-10": rlScript(10),
+  "rl-20": rlScript(20),
+  "rl-40": rlScript(40),
+  "rl-80": rlScript(80),
+  "rl-tie": rlTie,
+};
+
 export const SCRIPT_SETS: Record<string, Record<string, Script>> = {
   bench: { "bench-50": benchScript(50), "bench-20": benchScript(20), "bench-10": benchScript(10) },
-  demo: { "demo-math": demoMath },
-  rl: { "rl-1": rlScript(1), "rl-3": rlScript(3), "rl-10": rlScript(10), "rl-tie": rlTie },
+  demo: { "demo-math": demoMath, ...rlScripts },
+  rl: rlScripts,
 };
