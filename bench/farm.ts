@@ -288,6 +288,9 @@ export async function runFarmBenchmark(quick: boolean): Promise<void> {
     });
   } finally {
     child.kill("SIGTERM");
+    // Detached: do not wait for it (or its stdout) to go.
+    child.stdout?.destroy();
+    child.unref();
     rmSync(dir, { recursive: true, force: true });
   }
 }
