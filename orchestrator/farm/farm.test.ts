@@ -338,6 +338,56 @@ describe("sandfarm train, bridge sink", () => {
     for (const line of stale)
       expect(received.flat().some((row) => row.groupId === line.groupId)).toBe(false);
   }, 180_000);
+  it("validates on each committed policy version when everySteps is 0", async () => {
+    const train = writeRlTasks(dir, "val-commit.jsonl", 2, { first: 1500 });
+    const validation = writeRlTasks(dir, "val-commit-set.jsonl", 2, {
+      script: "rl-1",
+      first: 1600,
+      domains: ["biomedicine"],
+    });
+    const run = await launchTraining({
+      skipDoctor: true,
+      config: farmTestConfig({
+        dir,
+        stubURL: stub.baseURL,
+        train: [train],
+        validation: [validation],
+        runId: "val-commit",
+        overrides: {
+          run: { steps: 2 },
+          rollout: { groupSize: 2, groupsPerStep: 1, staleness: 0 },
+          sink: { kind: "bridge", address: "127.0.0.1:0" },
+          validation: { everySteps: 0, modes: ["llm"] },
+        },
+      }),
+    });
+    const client = new BridgeClient({ address: `127.0.0.1:${run.bridgePort}` });
+    // A trainer: one update after the first batch (S=0 needs it to admit the second step).
+    const trainer = (async () => {
+      let batches = 0;
+      for await (const batch of client.pull()) {
+        batch.ack();
+        if (++batches === 2) break;
+        await client.beginPolicyUpdate(1);
+        await client.commitPolicyUpdate(1);
+      }
+    })();
+    try {
+      expect(await run.farm.run()).toMatchObject({ status: "finished", steps: 2 });
+      await trainer;
+    } finally {
+      client.close();
+      await run.close();
+    }
+    const lines = readRunLines<{ version: number; llm: { n: number; failed: number } }>(
+      run.runDir,
+      "validation.jsonl",
+    );
+    // Version 1 was committed while the run lasted: one validation, at that version.
+    expect(lines.map((line) => line.version)).toEqual([1]);
+    for (const line of lines) expect(line.llm).toMatchObject({ n: 2, failed: 0 });
+  }, 120_000);
+
   it("stops admitting while the bridge's queue is above its high watermark", async () => {
     const train = writeRlTasks(dir, "backpressure.jsonl", 3, { first: 400 });
     const waits: string[] = [];
