@@ -540,15 +540,20 @@ describe("sandfarm train, other paths", () => {
       expect(outcome.message).toMatch(
         /^3 groups in a row failed for infrastructure reasons; the last: infra-s0\.2-\d: policy_error/,
       );
-      const journal = readRunLines<{ type: string; groupId: string; reason?: string }>(
-        run.runDir,
-        "journal.jsonl",
-      );
+      const journal = readRunLines<{
+        type: string;
+        groupId: string;
+        reason?: string;
+        taskId?: string;
+      }>(run.runDir, "journal.jsonl");
       expect(
         journal
           .filter((line) => line.type === "admit")
           .map((line) => `${line.groupId}:${line.reason}`),
       ).toEqual(["infra-s0:new", "infra-s0.1:retry", "infra-s0.2:retry"]);
+      // Retried on the same task.
+      const tasks = journal.filter((line) => line.type === "admit").map((line) => line.taskId);
+      expect(new Set(tasks).size).toBe(1);
     } finally {
       await failing.close();
     }

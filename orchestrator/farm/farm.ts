@@ -484,6 +484,7 @@ export class Farm {
   // ---- decisions ----
 
   private async onGroupDone(result: GroupResult, taskIndex: number): Promise<void> {
+    const { task } = result.plan;
     const state = this.slots.get(result.plan.slot)!;
     if (result.verdict === "cancelled") {
       this.services.onEvent?.({
@@ -557,15 +558,19 @@ export class Farm {
       );
       return;
     }
-    this.afterDrop(state, verdict, taskIndex);
+    this.afterDrop(state, verdict, taskIndex, task);
   }
 
-  /** A dropped group's slot: retried, refilled, or decided. */
-  private afterDrop(state: SlotState, verdict: DropVerdict, taskIndex: number): void {
+  /**
+   * A dropped group's slot: retried on the same task (`task`, or on resume the schedule's task
+   * at `taskIndex`), refilled with the next task, or decided.
+   */
+  private afterDrop(state: SlotState, verdict: DropVerdict, taskIndex: number, task?: Task): void {
     if (verdict === "masked_infrastructure") {
       state.attempt++;
       this.queue.push({
         plan: this.planOf(state, state.attempt),
+        ...(task ? { task } : {}),
         taskIndex,
         reason: "retry",
         journaled: false,
