@@ -11,11 +11,7 @@
  * (from /proc/PID/stat), and the ceiling of the sandboxes alone (the same commands on the same
  * number of sandboxes with no model calls at all).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import type { Task } from "../datasets/task.js";
 import { runEpisode } from "../orchestrator/agent/episode.js";
 import { PolicyClient } from "../orchestrator/policy/client.js";
@@ -24,15 +20,9 @@ import type { DockerBackend } from "../orchestrator/sandbox/docker-sandbox.js";
 import { testBackend } from "../testing/sandboxes.js";
 import { machineBusyMs, processCpuMs } from "./cpu.js";
 import { writeResults } from "./report.js";
+import { startStubProcess } from "./stub-process.js";
 
-async function startStub(): Promise<{ baseURL: string; child: ChildProcess }> {
-  const main = fileURLToPath(new URL("../testing/vllm-stub/main.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", main, "--scripts", "bench"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
-  return { baseURL: (JSON.parse(line) as { baseURL: string }).baseURL, child };
-}
+const startStub = () => startStubProcess(["--scripts", "bench"]);
 
 function benchTask(turns: number): Task {
   return {

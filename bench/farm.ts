@@ -15,20 +15,17 @@
  * only after the previous step's update), the usual default of the Python stacks, at the same
  * concurrency.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseFarmConfig } from "../orchestrator/farm/config.js";
 import { launchTraining } from "../orchestrator/farm/launch.js";
-import { readRunLines, readSpooledBatches } from "../testing/farm-runs.js";
+import { readRunLines, readSpooledBatches, writeRlTasks } from "../testing/farm-runs.js";
 import { BridgeClient } from "../trainer-bridge/client.js";
 import { machineBusyMs } from "./cpu.js";
 import { writeResults } from "./report.js";
+import { startStubProcess } from "./stub-process.js";
 
 interface FarmMeasure {
   rolloutsPerS: number;
@@ -43,33 +40,10 @@ interface FarmMeasure {
   steps: number;
 }
 
-async function startStub(): Promise<{ baseURL: string; child: ChildProcess }> {
-  const main = fileURLToPath(new URL("../testing/vllm-stub/main.ts", import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", main, "--scripts", "rl", "--default-script", "rl-1"],
-    // Its own session: the farm raises its session's priority, and the stub stands for a vLLM
-    // that runs elsewhere.
-    { stdio: ["ignore", "pipe", "inherit"], detached: true },
-  );
-  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
-  return { baseURL: (JSON.parse(line) as { baseURL: string }).baseURL, child };
-}
-
-function writeTasks(dir: string, turns: number, count: number): string {
-  const path = join(dir, `rl-${turns}.jsonl`);
-  const lines = Array.from({ length: count }, (_, index) =>
-    JSON.stringify({
-      id: `bench-${index}`,
-      domain: ["math", "physics", "chemistry", "biomedicine"][index % 4],
-      question: `[script:rl-${turns}] [answer:${index}] What is ${index}?`,
-      groundTruth: String(index),
-      answerType: "math",
-    }),
-  );
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  return path;
-}
+// Its own session: the farm raises its session's priority, and the stub stands for a vLLM that
+// runs elsewhere.
+const startStub = () =>
+  startStubProcess(["--scripts", "rl", "--default-script", "rl-1"], { detached: true });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,7 +59,10 @@ async function measure(options: {
   label: string;
 }): Promise<FarmMeasure> {
   const groupSize = 8;
-  const train = writeTasks(options.dir, options.turns, 5000);
+  const train = writeRlTasks(options.dir, `rl-${options.turns}.jsonl`, 5000, {
+    script: `rl-${options.turns}`,
+    domains: ["math", "physics", "chemistry", "biomedicine"],
+  });
   const config = parseFarmConfig({
     run: { id: options.label, dir: options.dir, steps: 10_000 },
     data: { train: [train] },

@@ -36,7 +36,7 @@ import type { TrainingRow } from "../../trainer-bridge/training-row.js";
 import type { EpisodeOptions, SandboxSource } from "../agent/episode.js";
 import type { PolicyClient } from "../policy/client.js";
 import type { FarmConfig } from "./config.js";
-import { type GroupPlan, type GroupResult, Semaphore, runGroup } from "./groups.js";
+import { type GroupPlan, type GroupResult, Semaphore, rolloutIdOf, runGroup } from "./groups.js";
 import type { AdmitEntry, DropVerdict, FarmJournal } from "./journal.js";
 import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
 import type { TaskCursor } from "./task-cursor.js";
@@ -217,9 +217,9 @@ export class Farm {
     const { dropped } = this.services.journal.state;
     this.trajectories = await TrajectoryLog.open(
       this.services.runDir,
-      (groupId) => committed.has(`${groupId}-0`) || dropped.has(groupId),
+      (groupId) => committed.has(rolloutIdOf(groupId, 0)) || dropped.has(groupId),
     );
-    this.restore();
+    this.restore(committed);
     const unsubscribe = this.services.updates?.onCommit((version) => {
       void this.services.journal
         .append({ type: "policy", version })
@@ -268,8 +268,8 @@ export class Farm {
 
   // ---- resume ----
 
-  /** Rebuilds slot states from the journal and the spool. */
-  private restore(): void {
+  /** Rebuilds slot states from the journal and the spool's committed rollouts. */
+  private restore(committed: ReadonlySet<string>): void {
     const { admits, dropped } = this.services.journal.state;
     const latest = new Map<number, AdmitEntry>();
     const refills = new Map<number, number>();
@@ -278,7 +278,6 @@ export class Farm {
       if (admit.reason === "refill") refills.set(admit.slot, (refills.get(admit.slot) ?? 0) + 1);
       this.nextSlot = Math.max(this.nextSlot, admit.slot + 1);
     }
-    const committed = this.services.spool.committedRollouts();
     for (const [slot, admit] of latest) {
       const step = Math.floor(slot / this.groupsPerStep);
       const state: SlotState = {
@@ -290,7 +289,7 @@ export class Farm {
       };
       this.slots.set(slot, state);
       if (state.decided) continue;
-      if (committed.has(`${admit.groupId}-0`)) {
+      if (committed.has(rolloutIdOf(admit.groupId, 0))) {
         state.decided = true;
         continue;
       }
@@ -309,14 +308,24 @@ export class Farm {
     }
   }
 
-  /** Schedule indices of tasks a resumed run needs back from the schedule. */
-  static tasksToKeep(journal: FarmJournal): { skip: number; keep: Set<number> } {
-    const keep = new Set<number>();
+  /**
+   * Where a resumed run's schedule continues, and the schedule indices of the tasks it needs
+   * back: those of each slot's latest group that no committed batch holds (to run again, or to
+   * retry). Groups already in batches never need their tasks, so a long run does not hold them.
+   */
+  static tasksToKeep(
+    journal: FarmJournal,
+    committed: ReadonlySet<string>,
+  ): { skip: number; keep: Set<number> } {
+    const latest = new Map<number, AdmitEntry>();
     let skip = 0;
     for (const admit of journal.state.admits) {
-      keep.add(admit.taskIndex);
+      latest.set(admit.slot, admit);
       skip = Math.max(skip, admit.taskIndex + 1);
     }
+    const keep = new Set<number>();
+    for (const admit of latest.values())
+      if (!committed.has(rolloutIdOf(admit.groupId, 0))) keep.add(admit.taskIndex);
     return { skip, keep };
   }
 

@@ -43,6 +43,11 @@ export class Semaphore {
   }
 }
 
+/** Member `member` of a group is rollout `<groupId>-<member>`. */
+export function rolloutIdOf(groupId: string, member: number): string {
+  return `${groupId}-${member}`;
+}
+
 export interface GroupPlan {
   groupId: string;
   slot: number;
@@ -115,7 +120,7 @@ async function oneRollout(
       plan.task,
       plan.mode,
       { policy: services.policy, ...(services.sandboxes ? { sandboxes: services.sandboxes } : {}) },
-      { rolloutId: `${plan.groupId}-${member}`, groupId: plan.groupId },
+      { rolloutId: rolloutIdOf(plan.groupId, member), groupId: plan.groupId },
       { ...services.episodeOptions, signal: services.signal },
     );
   } finally {

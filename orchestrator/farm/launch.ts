@@ -254,6 +254,13 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     closers.push(raisePriority(config.run.nice));
     const journal = await FarmJournal.open(runDir);
     closers.push(() => journal.close());
+    const spool = await Spool.open(join(runDir, "batches"), {
+      runId,
+      // The file sink never serves its batches: nothing to keep in memory.
+      ...(config.sink.kind === "files" ? { memoryBytes: 0 } : {}),
+    });
+    closers.push(() => spool.close());
+
     const validationTasks: Task[] = [];
     for await (const task of readTasks(config.data.validation, { mapping: config.data.mapping }))
       validationTasks.push(task);
@@ -265,7 +272,7 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
         epochs: config.data.epochs,
         shuffle: { seed: config.run.seed, bufferSize: config.data.shuffleBuffer },
       },
-      Farm.tasksToKeep(journal),
+      Farm.tasksToKeep(journal, spool.committedRollouts()),
     );
     closers.push(() => tasks.close());
 
@@ -298,13 +305,6 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
       closers.push(() => pool!.close());
       await pool.start();
     }
-
-    const spool = await Spool.open(join(runDir, "batches"), {
-      runId,
-      // The file sink never serves its batches: nothing to keep in memory.
-      ...(config.sink.kind === "files" ? { memoryBytes: 0 } : {}),
-    });
-    closers.push(() => spool.close());
 
     let bridge: BridgeServer | undefined;
     let updates: PolicyUpdates | undefined;
