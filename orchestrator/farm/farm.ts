@@ -117,6 +117,8 @@ interface TrajectoryRecord {
   episode: unknown;
 }
 
+const STOPPED_STATUS = { drain: "drained", cancel: "cancelled", halt: "halted" } as const;
+
 const NEW_SLOT_ATTEMPT = 0;
 /** Refills of one slot at most, so a run of ties cannot admit without bound. */
 const MAX_REFILLS_PER_SLOT = 4;
@@ -249,14 +251,7 @@ export class Farm {
       unsubscribe?.();
       await this.trajectories.close();
     }
-    const status =
-      this.stopping === "halt"
-        ? "halted"
-        : this.stopping === "cancel"
-          ? "cancelled"
-          : this.stopping === "drain"
-            ? "drained"
-            : "finished";
+    const status = this.stopping ? STOPPED_STATUS[this.stopping] : "finished";
     return {
       status,
       steps: this.stepsDone,
@@ -280,15 +275,16 @@ export class Farm {
     }
     for (const [slot, admit] of latest) {
       const step = Math.floor(slot / this.groupsPerStep);
+      // Finished steps are behind the run: their slots need no state.
+      if (step < this.stepsDone) continue;
       const state: SlotState = {
         slot,
         step,
         attempt: admit.attempt,
         refills: refills.get(slot) ?? 0,
-        decided: step < this.stepsDone,
+        decided: false,
       };
       this.slots.set(slot, state);
-      if (state.decided) continue;
       if (committed.has(rolloutIdOf(admit.groupId, 0))) {
         state.decided = true;
         continue;

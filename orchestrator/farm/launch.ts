@@ -26,7 +26,6 @@ import {
 import type { Server } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import Docker from "dockerode";
 import { readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
 import { Rewarder } from "../../rewards/rewarder.js";
@@ -38,6 +37,8 @@ import { VllmPolicyControl } from "../policy/admin.js";
 import { PolicyClient } from "../policy/client.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
 import { createBackend } from "../sandbox/backend.js";
+import { connectDocker } from "../sandbox/docker-sandbox.js";
+import { LABEL_IMAGE_RECIPE } from "../sandbox/labels.js";
 import { SandboxPool } from "../sandbox/pool.js";
 import { SANDFARM_VERSION } from "../version.js";
 import { type FarmConfig, parseFarmConfig } from "./config.js";
@@ -103,12 +104,12 @@ async function imageProvenance(config: FarmConfig): Promise<Record<string, strin
   if (config.sandbox.backend !== "docker")
     return { backend: config.sandbox.backend, image: config.sandbox.image };
   try {
-    const image = await new Docker().getImage(config.sandbox.image).inspect();
+    const image = await connectDocker().getImage(config.sandbox.image).inspect();
     return {
       backend: "docker",
       image: config.sandbox.image,
       id: image.Id,
-      recipe: image.Config.Labels?.["sandfarm.recipe"] ?? "none",
+      recipe: image.Config.Labels?.[LABEL_IMAGE_RECIPE] ?? "none",
     };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -7,6 +7,7 @@ import type Docker from "dockerode";
 import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
 import type { ManagedSandbox } from "./backend.js";
 import { DockerBackend } from "./docker-sandbox.js";
+import { LABEL_IMAGE_RECIPE } from "./labels.js";
 import { LocalBackend, LocalSandbox, defaultRootfs } from "./local-sandbox.js";
 
 export interface DoctorCheck {
@@ -156,7 +157,7 @@ async function engineChecks(
   }
   try {
     const image = await backend.docker.getImage(config.image).inspect();
-    const recipe = image.Config.Labels?.["sandfarm.recipe"] ?? "none";
+    const recipe = image.Config.Labels?.[LABEL_IMAGE_RECIPE] ?? "none";
     checks.push({
       name: "image",
       ok: true,

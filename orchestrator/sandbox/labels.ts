@@ -9,6 +9,8 @@ export const LABEL_RUN_ID = "sandfarm.run-id";
 export const LABEL_OWNER_HOST = "sandfarm.owner-host";
 export const LABEL_OWNER_PID = "sandfarm.owner-pid";
 export const LABEL_EXPIRES_AT = "sandfarm.expires-at";
+/** On the sandbox image: the hash of the recipe it was built from (deploy/image/build.sh). */
+export const LABEL_IMAGE_RECIPE = "sandfarm.recipe";
 
 export function sandboxLabels(
   runId: string,
