@@ -1,0 +1,94 @@
+/**
+ * The `recorded` script of the stub policy server (a test double, never a model): it recognises
+ * which bundled sample task a conversation is about (by the task's question in the first user
+ * message) and replays that task's recorded solution, the sandbox turns when the system prompt
+ * describes the sandbox and the written response otherwise. A conversation about any other task
+ * gets a turn saying there is no recording, then submits.
+ *
+ * @example
+ * const stub = await startVllmStub({ scripts: { recorded: recordedScript() }, defaultScript: "recorded" });
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SUBMIT_TURN, type Script, type ScriptTurn } from "../scripts.js";
+import { type ChatMessage, contentText } from "../template.js";
+import { biomedicineSolutions } from "./biomedicine.js";
+import { chemistrySolutions } from "./chemistry.js";
+import { generalSolutions } from "./general.js";
+import { instructionFollowingSolutions } from "./instruction-following.js";
+import { longContextSolutions } from "./long-context.js";
+import { mathSolutions } from "./math.js";
+import { physicsSolutions } from "./physics.js";
+import type { RecordedSolution } from "./types.js";
+
+export type { RecordedSolution } from "./types.js";
+
+export const RECORDED_SOLUTIONS: readonly RecordedSolution[] = [
+  ...mathSolutions,
+  ...physicsSolutions,
+  ...chemistrySolutions,
+  ...biomedicineSolutions,
+  ...instructionFollowingSolutions,
+  ...generalSolutions,
+  ...longContextSolutions,
+];
+
+export const SAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../datasets/samples");
+
+/** Turns a replayed sandbox conversation may take; past its recording, the stub submits. */
+const MAX_REPLAYED_TURNS = 64;
+
+interface Recognised {
+  solution: RecordedSolution | undefined;
+  taskId: string | undefined;
+}
+
+/** The bundled samples' questions, by task id (each file's rows, read once). */
+function sampleQuestions(): Map<string, string> {
+  const questions = new Map<string, string>();
+  for (const name of readdirSync(SAMPLES_DIR).filter((file) => file.endsWith(".jsonl")).sort()) {
+    for (const line of readFileSync(join(SAMPLES_DIR, name), "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line) as { id: string; question: string };
+      questions.set(row.id, row.question);
+    }
+  }
+  return questions;
+}
+
+/** A fresh `recorded` script (it keeps a cache of the conversations it has recognised). */
+export function recordedScript(solutions: readonly RecordedSolution[] = RECORDED_SOLUTIONS): Script {
+  const byId = new Map(solutions.map((solution) => [solution.id, solution]));
+  const questions = [...sampleQuestions()];
+  const seen = new Map<string, Recognised>();
+  const recognise = (messages: readonly ChatMessage[]): Recognised => {
+    const user = contentText(messages.find((message) => message.role === "user")?.content ?? "");
+    const cached = seen.get(user);
+    if (cached) return cached;
+    // The longest question that the message contains, so a question that is a prefix of
+    // another's cannot shadow it.
+    let taskId: string | undefined;
+    let length = 0;
+    for (const [id, question] of questions) {
+      if (question.length > length && user.includes(question)) [taskId, length] = [id, question.length];
+    }
+    const found = { solution: taskId === undefined ? undefined : byId.get(taskId), taskId };
+    if (seen.size > 1024) seen.clear();
+    seen.set(user, found);
+    return found;
+  };
+  const step = (messages: readonly ChatMessage[], turnIndex: number): ScriptTurn => {
+    const sandbox = messages.some(
+      (message) => message.role === "system" && contentText(message.content).includes("/testbed"),
+    );
+    const { solution, taskId } = recognise(messages);
+    if (!solution) {
+      const note = `The stub has no recorded solution for ${taskId ?? "this task (not a bundled sample)"}.`;
+      return sandbox ? { content: note, toolCalls: SUBMIT_TURN.toolCalls! } : { content: note };
+    }
+    if (!sandbox) return { content: solution.llm };
+    return solution.sandbox[turnIndex] ?? SUBMIT_TURN;
+  };
+  return Array.from({ length: MAX_REPLAYED_TURNS }, () => step);
+}
