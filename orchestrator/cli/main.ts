@@ -7,6 +7,7 @@
  * sandfarm sandbox exec --timeout 10 -- python3 -c 'print(6*7)'
  * sandfarm dataset validate datasets/samples/*.jsonl
  * sandfarm bridge serve --spool runs/r1/spool --run-id r1
+ * sandfarm eval --tasks datasets/samples/math.jsonl --policy-url http://127.0.0.1:8000/v1 --model M
  */
 import { Command, CommanderError } from "commander";
 import { SandfarmError } from "../errors.js";
@@ -15,6 +16,7 @@ import { bridgeCommand } from "./bridge-command.js";
 import { configCommand } from "./config-command.js";
 import { datasetCommand } from "./dataset-command.js";
 import { doctorCommand } from "./doctor-command.js";
+import { compareCommand, evalCommand, exportSftCommand, rescoreCommand } from "./eval-command.js";
 import { rewardCommand } from "./reward-command.js";
 import { runCommand } from "./run-command.js";
 import { sandboxCommand } from "./sandbox-command.js";
@@ -34,6 +36,10 @@ program.addCommand(bridgeCommand());
 program.addCommand(configCommand());
 program.addCommand(doctorCommand());
 program.addCommand(trainCommand());
+program.addCommand(evalCommand());
+program.addCommand(compareCommand());
+program.addCommand(rescoreCommand());
+program.addCommand(exportSftCommand());
 
 try {
   await program.parseAsync(process.argv);

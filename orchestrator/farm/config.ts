@@ -59,7 +59,7 @@ const dataSchema = z.strictObject({
   shuffleBuffer: whole(1).default(10_000).describe("Rows in the seeded shuffle buffer."),
 });
 
-const policySchema = z.strictObject({
+export const policySchema = z.strictObject({
   urls: z
     .array(z.url({ message: "give http(s)://host:port/v1" }))
     .min(1)
@@ -91,7 +91,7 @@ const policySchema = z.strictObject({
     .describe("How replicas pause for a weight update."),
 });
 
-const episodeSchema = z
+export const episodeSchema = z
   .strictObject({
     maxTurns: whole(1).default(100).describe("Model calls per sandbox episode."),
     maxTokensPerCall: whole(16).default(65_536).describe("max_tokens of one call."),
@@ -143,7 +143,7 @@ const rolloutSchema = z
     maxInfraFailures: 10,
   });
 
-const rewardsSchema = z
+export const rewardsSchema = z
   .strictObject({
     advantage: z.enum(ADVANTAGE_ESTIMATORS).default("rloo").describe("Group advantage estimator."),
     overlongPenalty: z.boolean().default(true).describe("Episodes ending at a limit score 0."),
@@ -278,8 +278,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** The keys a schema object knows at `path`, for suggestions. */
-function knownKeys(path: readonly PropertyKey[]): string[] {
-  let schema: z.ZodType = farmConfigSchema;
+function knownKeys(root: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = root;
   for (const key of path) {
     const shape = objectShape(schema);
     const next = shape?.[String(key)];
@@ -302,7 +302,7 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
   return undefined;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
+function describeIssue(root: z.ZodType, issue: z.core.$ZodIssue, input: unknown): string[] {
   const where = (path: readonly PropertyKey[]) => path.map(String).join(".") || "(the file)";
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
@@ -310,7 +310,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
       const secret = SECRET_KEYS[key];
       if (secret)
         return `${where(path)}: secrets never go in the config file; set ${secret} instead`;
-      const known = knownKeys(issue.path);
+      const known = knownKeys(root, issue.path);
       const nearest = known
         .map((candidate) => ({
           candidate,
@@ -329,12 +329,25 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   return [`${where(issue.path)}: ${issue.message} (got ${shown})`];
 }
 
+/**
+ * Validates a config object against `schema`; throws a `ConfigError` listing every problem, each
+ * naming its key, what it got and the fix (`what` names the kind of config in the message).
+ */
+export function parseConfigWith<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  source: string,
+  what: string,
+): z.output<Schema> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => describeIssue(schema, issue, input));
+  throw new ConfigError(`${source} is not a valid ${what}:\n  ${problems.join("\n  ")}`);
+}
+
 /** Validates a config object; throws a `ConfigError` listing every problem. */
 export function parseFarmConfig(input: unknown, source = "the config"): FarmConfig {
-  const result = farmConfigSchema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, input));
-  throw new ConfigError(`${source} is not a valid sandfarm config:\n  ${problems.join("\n  ")}`);
+  return parseConfigWith(farmConfigSchema, input, source, "sandfarm config");
 }
 
 /** Sets `a.b.c=value` (value read as YAML: numbers, booleans, lists) on a config object. */
@@ -355,8 +368,11 @@ export function applyOverride(config: Record<string, unknown>, assignment: strin
   target[path.at(-1)!] = value;
 }
 
-/** Reads a YAML config file, applies `--set` overrides, validates. */
-export function loadFarmConfig(path: string, overrides: readonly string[] = []): FarmConfig {
+/** Reads a YAML config file and applies `--set` overrides, not yet validated. */
+export function readConfigFile(
+  path: string,
+  overrides: readonly string[] = [],
+): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -387,7 +403,12 @@ export function loadFarmConfig(path: string, overrides: readonly string[] = []):
       `${path}: the config must be a mapping of sections (run, data, policy, ...)`,
     );
   for (const override of overrides) applyOverride(input as Record<string, unknown>, override);
-  return parseFarmConfig(input, path);
+  return input as Record<string, unknown>;
+}
+
+/** Reads a YAML config file, applies `--set` overrides, validates. */
+export function loadFarmConfig(path: string, overrides: readonly string[] = []): FarmConfig {
+  return parseFarmConfig(readConfigFile(path, overrides), path);
 }
 
 /** The JSON Schema of the config file (for editors and validation elsewhere). */

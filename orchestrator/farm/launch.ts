@@ -74,19 +74,19 @@ export interface TrainingRun {
   close(): Promise<void>;
 }
 
-interface Fingerprint {
+export interface Fingerprint {
   file: string;
   bytes: number;
   sha256: string;
 }
 
-async function fingerprint(file: string): Promise<Fingerprint> {
+export async function fingerprint(file: string): Promise<Fingerprint> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return { file, bytes: statSync(file).size, sha256: hash.digest("hex") };
 }
 
-function gitRevision(): string {
+export function gitRevision(): string {
   try {
     const here = dirname(fileURLToPath(import.meta.url));
     return execFileSync("git", ["rev-parse", "HEAD"], {
@@ -100,7 +100,9 @@ function gitRevision(): string {
   }
 }
 
-async function imageProvenance(config: FarmConfig): Promise<Record<string, string>> {
+export async function imageProvenance(
+  config: Pick<FarmConfig, "sandbox">,
+): Promise<Record<string, string>> {
   if (config.sandbox.backend !== "docker")
     return { backend: config.sandbox.backend, image: config.sandbox.image };
   try {
@@ -145,15 +147,18 @@ function checkFiles(config: FarmConfig): void {
     });
 }
 
-async function preflightPolicy(config: FarmConfig): Promise<void> {
-  const needsTools = usesSandboxes(config);
+/**
+ * The policy endpoints' preflight (`sandfarm doctor`'s checks): every required check must pass;
+ * tool calling only matters when sandbox episodes run.
+ */
+export async function preflightPolicy(
+  policy: { urls: readonly string[]; model: string },
+  minContextTokens: number,
+  needsTools: boolean,
+): Promise<void> {
   const problems: string[] = [];
-  for (const url of config.policy.urls) {
-    const checks = await checkPolicyEndpoint({
-      url,
-      model: config.policy.model,
-      minContextTokens: config.episode.maxTotalTokens,
-    });
+  for (const url of policy.urls) {
+    const checks = await checkPolicyEndpoint({ url, model: policy.model, minContextTokens });
     for (const check of checks) {
       if (check.ok || check.optional) continue;
       if (check.name === "tool calling" && !needsTools) continue;
@@ -238,7 +243,8 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
   const { runDir, config, resumed } = runDirectory(options);
   const runId = config.run.id!;
   checkFiles(config);
-  if (!options.skipDoctor) await preflightPolicy(config);
+  if (!options.skipDoctor)
+    await preflightPolicy(config.policy, config.episode.maxTotalTokens, usesSandboxes(config));
   // Only a run that passed its checks gets a directory.
   if (!resumed) {
     mkdirSync(runDir, { recursive: true });

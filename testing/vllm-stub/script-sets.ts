@@ -2,9 +2,12 @@
  * Named script sets for running the stub policy server (a test double) as its own process:
  * `bench` (long episodes of trivial commands, for `npm run bench -- episode`), `demo` (a task
  * solved the way the method intends: write code to a file, run it, write the answer file; with
- * the `rl` scripts too, for the demo's training run) and `rl` (groups with reward variance, for
- * `sandfarm train`'s tests and `npm run bench -- farm`).
+ * the `rl` scripts too, for the demo's training run), `rl` (groups with reward variance, for
+ * `sandfarm train`'s tests and `npm run bench -- farm`) and `recorded` (the recorded solutions of
+ * the bundled samples, `recorded/`: `recorded` replays them, `recorded-rl` cuts every other
+ * conversation of a task short, for a training demo with reward variance).
  */
+import { recordedScript } from "./recorded/index.js";
 import type { Script } from "./scripts.js";
 import { type ChatMessage, contentText } from "./template.js";
 
@@ -110,4 +113,8 @@ export const SCRIPT_SETS: Record<string, Record<string, Script>> = {
   bench: { "bench-50": benchScript(50), "bench-20": benchScript(20), "bench-10": benchScript(10) },
   demo: { "demo-math": demoMath, ...rlScripts },
   rl: rlScripts,
+  recorded: {
+    recorded: recordedScript(),
+    "recorded-rl": recordedScript({ cutEveryOther: true }),
+  },
 };

@@ -5,6 +5,11 @@
  * describes the sandbox and the written response otherwise. A conversation about any other task
  * gets a turn saying there is no recording, then submits.
  *
+ * With `cutEveryOther` (the `recorded-rl` script, for training demos) the k-th conversation of a
+ * task, counted at its first call, replays the recording when k is even and gives up at once
+ * when k is odd (submits with no answer file; says it cannot tell in plain mode), so a group of
+ * rollouts of one task has rewards that differ.
+ *
  * @example
  * const stub = await startVllmStub({ scripts: { recorded: recordedScript() }, defaultScript: "recorded" });
  */
@@ -34,7 +39,10 @@ export const RECORDED_SOLUTIONS: readonly RecordedSolution[] = [
   ...longContextSolutions,
 ];
 
-export const SAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../datasets/samples");
+export const SAMPLES_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../datasets/samples",
+);
 
 /** Turns a replayed sandbox conversation may take; past its recording, the stub submits. */
 const MAX_REPLAYED_TURNS = 64;
@@ -47,7 +55,9 @@ interface Recognised {
 /** The bundled samples' questions, by task id (each file's rows, read once). */
 function sampleQuestions(): Map<string, string> {
   const questions = new Map<string, string>();
-  for (const name of readdirSync(SAMPLES_DIR).filter((file) => file.endsWith(".jsonl")).sort()) {
+  for (const name of readdirSync(SAMPLES_DIR)
+    .filter((file) => file.endsWith(".jsonl"))
+    .sort()) {
     for (const line of readFileSync(join(SAMPLES_DIR, name), "utf8").split("\n")) {
       if (!line.trim()) continue;
       const row = JSON.parse(line) as { id: string; question: string };
@@ -57,8 +67,25 @@ function sampleQuestions(): Map<string, string> {
   return questions;
 }
 
+export interface RecordedScriptOptions {
+  solutions?: readonly RecordedSolution[];
+  /** Cut every other conversation of a task short. @default false */
+  cutEveryOther?: boolean;
+}
+
+/** The turn of a conversation that gives up. */
+export const GIVE_UP: Record<"sandbox" | "llm", ScriptTurn> = {
+  sandbox: {
+    content: "I could not work this one out; submitting without an answer.",
+    toolCalls: SUBMIT_TURN.toolCalls!,
+  },
+  llm: { content: "I cannot tell from what I have." },
+};
+
 /** A fresh `recorded` script (it keeps a cache of the conversations it has recognised). */
-export function recordedScript(solutions: readonly RecordedSolution[] = RECORDED_SOLUTIONS): Script {
+export function recordedScript(options: RecordedScriptOptions = {}): Script {
+  const solutions = options.solutions ?? RECORDED_SOLUTIONS;
+  const starts = new Map<string, number>();
   const byId = new Map(solutions.map((solution) => [solution.id, solution]));
   const questions = [...sampleQuestions()];
   const seen = new Map<string, Recognised>();
@@ -71,7 +98,8 @@ export function recordedScript(solutions: readonly RecordedSolution[] = RECORDED
     let taskId: string | undefined;
     let length = 0;
     for (const [id, question] of questions) {
-      if (question.length > length && user.includes(question)) [taskId, length] = [id, question.length];
+      if (question.length > length && user.includes(question))
+        [taskId, length] = [id, question.length];
     }
     const found = { solution: taskId === undefined ? undefined : byId.get(taskId), taskId };
     if (seen.size > 1024) seen.clear();
@@ -86,6 +114,12 @@ export function recordedScript(solutions: readonly RecordedSolution[] = RECORDED
     if (!solution) {
       const note = `The stub has no recorded solution for ${taskId ?? "this task (not a bundled sample)"}.`;
       return sandbox ? { content: note, toolCalls: SUBMIT_TURN.toolCalls! } : { content: note };
+    }
+    if (options.cutEveryOther && turnIndex === 0) {
+      const key = contentText(messages.find((message) => message.role === "user")?.content ?? "");
+      const count = starts.get(key) ?? 0;
+      starts.set(key, count + 1);
+      if (count % 2 === 1) return GIVE_UP[sandbox ? "sandbox" : "llm"];
     }
     if (!sandbox) return { content: solution.llm };
     return solution.sandbox[turnIndex] ?? SUBMIT_TURN;

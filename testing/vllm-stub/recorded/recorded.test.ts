@@ -63,34 +63,42 @@ describe("recorded solutions of the bundled samples", () => {
     }
   });
 
-  it.each(FILES)("%s: each sandbox replay writes the right answer file", async (file) => {
-    const mine = tasks.filter((task) => `${task.domain}` === file);
-    expect(mine.length).toBeGreaterThan(0);
-    const queue = [...mine];
-    const results: Record<string, { reward: number; stop: string; answer: string | null }> = {};
-    const worker = async () => {
-      for (let task = queue.shift(); task; task = queue.shift()) {
-        const episode = await runEpisode(
-          task,
-          "sandbox",
-          { policy, sandboxes: pool },
-          { rolloutId: `rec-${task.id}`, groupId: "recorded" },
-          { maxTotalTokens: 1 << 20, maxTokensPerCall: 16_384, timeoutMs: 120_000 },
-        );
-        const outcome = await rewarder.reward({
-          task,
-          answer: episode.answer,
-          mode: "sandbox",
-          stopReason: episode.stopReason,
-        });
-        results[task.id] = { reward: outcome.reward, stop: episode.stopReason, answer: episode.answer };
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    const wrong = Object.entries(results).filter(([, result]) => result.reward !== 1);
-    expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
-    expect(Object.keys(results)).toHaveLength(mine.length);
-  }, 300_000);
+  it.each(FILES)(
+    "%s: each sandbox replay writes the right answer file",
+    async (file) => {
+      const mine = tasks.filter((task) => `${task.domain}` === file);
+      expect(mine.length).toBeGreaterThan(0);
+      const queue = [...mine];
+      const results: Record<string, { reward: number; stop: string; answer: string | null }> = {};
+      const worker = async () => {
+        for (let task = queue.shift(); task; task = queue.shift()) {
+          const episode = await runEpisode(
+            task,
+            "sandbox",
+            { policy, sandboxes: pool },
+            { rolloutId: `rec-${task.id}`, groupId: "recorded" },
+            { maxTotalTokens: 1 << 20, maxTokensPerCall: 16_384, timeoutMs: 120_000 },
+          );
+          const outcome = await rewarder.reward({
+            task,
+            answer: episode.answer,
+            mode: "sandbox",
+            stopReason: episode.stopReason,
+          });
+          results[task.id] = {
+            reward: outcome.reward,
+            stop: episode.stopReason,
+            answer: episode.answer,
+          };
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      const wrong = Object.entries(results).filter(([, result]) => result.reward !== 1);
+      expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
+      expect(Object.keys(results)).toHaveLength(mine.length);
+    },
+    300_000,
+  );
 
   it.each(FILES)("%s: each plain-mode response scores 1", async (file) => {
     const mine = tasks.filter((task) => `${task.domain}` === file);

@@ -1,0 +1,280 @@
+/**
+ * The evaluation commands:
+ * - `sandfarm eval [CONFIG] --tasks FILE... [--mode sandbox|llm|both] [--repeats N] [--policy-url
+ *   URL --model NAME] [--output-dir DIR]` runs a policy over task sets and writes the report;
+ *   `--resume RUN_DIR` finishes an interrupted run. Ctrl-C or SIGTERM stops it (exit 130); what
+ *   was done is kept for `--resume`.
+ * - `sandfarm compare RUN RUN...` puts evaluated runs side by side (Markdown on stdout, and
+ *   `--html FILE`).
+ * - `sandfarm rescore RUN --scorer NAME` re-scores saved trajectories without rerunning them.
+ * - `sandfarm export-sft RUN [--min-reward R]` writes successful trajectories as chat JSONL.
+ *
+ * @example
+ * sandfarm eval --tasks datasets/samples/math.jsonl --mode both --repeats 4 --policy-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-4B
+ * sandfarm compare runs/eval-base runs/eval-sandbox-rl --html compare.html
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { ConfigError } from "../errors.js";
+import { applyOverride, readConfigFile } from "../farm/config.js";
+import { compareReports, loadReport } from "../eval/compare.js";
+import { EVAL_MODES, parseEvalConfig } from "../eval/config.js";
+import { exportSft } from "../eval/export-sft.js";
+import { renderCompareHtml } from "../eval/render-html.js";
+import { renderCompareMarkdown, scoreTable } from "../eval/render-md.js";
+import { rescoreRun } from "../eval/rescore.js";
+import { type EvalProgress, runEvaluation } from "../eval/run-eval.js";
+
+interface EvalFlags {
+  tasks?: string[];
+  mode?: (typeof EVAL_MODES)[number];
+  repeats?: number;
+  policyUrl?: string[];
+  model?: string;
+  outputDir?: string;
+  concurrency?: number;
+  limit?: number;
+  domains?: string[];
+  set: string[];
+  note: string[];
+  resume?: string;
+  doctor: boolean;
+}
+
+const positiveInteger = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError("must be a whole number >= 1");
+  return parsed;
+};
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The config a new run gets: the file's keys, then the flags, then `--set`. */
+function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unknown {
+  const input: Record<string, unknown> = configPath ? readConfigFile(configPath) : {};
+  const policy = (input.policy ??= {}) as Record<string, unknown>;
+  if (flags.tasks) input.tasks = flags.tasks;
+  if (flags.mode) input.mode = flags.mode;
+  if (flags.repeats !== undefined) input.repeats = flags.repeats;
+  if (flags.outputDir) input.outputDir = flags.outputDir;
+  if (flags.concurrency !== undefined) input.concurrency = flags.concurrency;
+  if (flags.limit !== undefined) input.limit = flags.limit;
+  if (flags.domains) input.domains = flags.domains;
+  const urls =
+    flags.policyUrl ??
+    (policy.urls === undefined && process.env.SANDFARM_POLICY_URL
+      ? [process.env.SANDFARM_POLICY_URL]
+      : undefined);
+  if (urls) policy.urls = urls;
+  const model =
+    flags.model ?? (policy.model === undefined ? process.env.SANDFARM_POLICY_MODEL : undefined);
+  if (model) policy.model = model;
+  for (const assignment of flags.set) applyOverride(input, assignment);
+  if (policy.urls === undefined || policy.model === undefined)
+    throw new ConfigError(
+      "give the policy: --policy-url http://HOST:PORT/v1 and --model NAME (or SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL, or policy.urls and policy.model in the config)",
+    );
+  return input;
+}
+
+function progressLine(progress: EvalProgress): string {
+  const last = progress.last
+    ? ` | last: ${progress.last.taskId} (${progress.last.mode}) reward ${progress.last.reward.toFixed(2)}, ${progress.last.stopReason}`
+    : "";
+  return `${progress.done}/${progress.total} rollouts${progress.failed ? `, ${progress.failed} failed` : ""}${last}`;
+}
+
+async function evaluate(configPath: string | undefined, flags: EvalFlags): Promise<void> {
+  if (flags.resume && (configPath || flags.tasks || flags.set.length > 0))
+    throw new ConfigError(
+      "--resume continues a run with its own config (RUN_DIR/config.json); give no config, --tasks or --set with it",
+    );
+  const config = flags.resume
+    ? undefined
+    : parseEvalConfig(evalConfigInput(configPath, flags), configPath ?? "the flags");
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const tty = process.stderr.isTTY === true;
+  let printedAt = 0;
+  try {
+    const result = await runEvaluation({
+      ...(config ? { config } : {}),
+      ...(flags.resume ? { resumeDir: flags.resume } : {}),
+      skipDoctor: !flags.doctor,
+      ...(flags.note.length > 0 ? { notes: flags.note } : {}),
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (tty) {
+          process.stderr.write(`\r\x1b[2Ksandfarm eval: ${progressLine(progress)}`);
+          return;
+        }
+        // Plain logs: the start, then about every tenth of the run, and the end.
+        const step = Math.max(1, Math.ceil(progress.total / 10));
+        if (
+          progress.done === progress.resumed ||
+          progress.done === progress.total ||
+          progress.done - printedAt >= step
+        ) {
+          printedAt = progress.done;
+          process.stderr.write(`sandfarm eval: ${progressLine(progress)}\n`);
+        }
+      },
+    });
+    if (tty) process.stderr.write("\n");
+    if (result.cancelled || !result.report) {
+      process.stderr.write(
+        `sandfarm eval: stopped; ${result.records.length} rollout(s) are kept in ${result.runDir}; finish with \`sandfarm eval --resume ${result.runDir}\`\n`,
+      );
+      process.exitCode = 130;
+      return;
+    }
+    const where = relative(process.cwd(), result.runDir) || ".";
+    process.stdout.write(`${scoreTable(result.report)}\n`);
+    process.stdout.write(
+      ["report.json", "report.md", "report.html", "trajectories.jsonl"]
+        .map((name) => `${name.padEnd(20)} ${join(where, name)}`)
+        .join("\n") + "\n",
+    );
+  } finally {
+    process.removeListener("SIGINT", stop);
+    process.removeListener("SIGTERM", stop);
+  }
+}
+
+export function evalCommand(): Command {
+  return new Command("eval")
+    .description(
+      "evaluate a policy on task sets in sandbox mode, plain LLM mode or both; writes report.json/.md/.html",
+    )
+    .argument("[config]", "an eval YAML config (the same keys as the flags; see docs/config.md)")
+    .option("--tasks <files...>", "task files (JSONL, Parquet, Arrow IPC)")
+    .addOption(
+      new Option("--mode <mode>", "sandbox, llm or both (default both)").choices(EVAL_MODES),
+    )
+    .option("--repeats <n>", "rollouts per task and mode (default 1)", positiveInteger)
+    .option(
+      "--policy-url <url>",
+      "the policy's base URL, e.g. http://127.0.0.1:8000/v1 (repeat for replicas; env SANDFARM_POLICY_URL)",
+      collect,
+    )
+    .option("--model <name>", "the served model name (env SANDFARM_POLICY_MODEL)")
+    .option("--output-dir <dir>", "the run directory (default runs/eval-<timestamp>)")
+    .option("--concurrency <n>", "episodes at once (default 8)", positiveInteger)
+    .option("--limit <n>", "at most this many tasks per domain", positiveInteger)
+    .option("--domains <names...>", "keep only these domains")
+    .option(
+      "--set <key=value>",
+      "override a config key, e.g. --set episode.maxTurns=50",
+      collect,
+      [],
+    )
+    .option("--note <text>", "a note shown at the top of the report (repeatable)", collect, [])
+    .option("--resume <run-dir>", "finish an interrupted eval run")
+    .option("--no-doctor", "skip the policy endpoint's preflight")
+    .action(evaluate);
+}
+
+export function compareCommand(): Command {
+  return new Command("compare")
+    .description("runs evaluated on the same sets, side by side, with per-domain differences")
+    .argument("<runs...>", "eval run directories (the first is the baseline)")
+    .option("--html <file>", "also write the comparison as a self-contained HTML page")
+    .option("--json <file>", "also write the comparison as JSON")
+    .action((runs: string[], flags: { html?: string; json?: string }) => {
+      const comparison = compareReports(runs.map((dir) => loadReport(dir)));
+      process.stdout.write(renderCompareMarkdown(comparison));
+      if (flags.html) writeFileSync(flags.html, renderCompareHtml(comparison));
+      if (flags.json) writeFileSync(flags.json, `${JSON.stringify(comparison, null, 2)}\n`);
+    });
+}
+
+export function rescoreCommand(): Command {
+  return new Command("rescore")
+    .description("score an eval run's saved trajectories again with another scorer (no rerun)")
+    .argument("<run>", "an eval run directory")
+    .requiredOption("--scorer <name>", "a scorer name (sandfarm reward --list), judge, or custom")
+    .option("--module <file>", "a custom scorer module exporting score(), registered as --scorer")
+    .option("--judge-url <url>", "the LLM judge's base URL (for --scorer judge)")
+    .option("--judge-model <name>", "the judge's model")
+    .option("--output-dir <dir>", "where the re-scored run goes (default RUN/rescored-<scorer>)")
+    .action(
+      async (
+        run: string,
+        flags: {
+          scorer: string;
+          module?: string;
+          judgeUrl?: string;
+          judgeModel?: string;
+          outputDir?: string;
+        },
+      ) => {
+        if (!existsSync(run)) throw new ConfigError(`${run}: no such run directory`);
+        if ((flags.judgeUrl === undefined) !== (flags.judgeModel === undefined))
+          throw new ConfigError("give both --judge-url and --judge-model, or neither");
+        const result = await rescoreRun(run, {
+          scorer: flags.scorer,
+          ...(flags.module ? { module: flags.module } : {}),
+          ...(flags.judgeUrl && flags.judgeModel
+            ? { judge: { url: flags.judgeUrl, model: flags.judgeModel } }
+            : {}),
+          ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
+        });
+        process.stdout.write(renderCompareMarkdown(result.comparison));
+        process.stdout.write(
+          `\n${result.changed} of ${result.records.length} reward(s) changed; ${join(result.outputDir, "report.md")}\n`,
+        );
+      },
+    );
+}
+
+export function exportSftCommand(): Command {
+  return new Command("export-sft")
+    .description("write a run's successful trajectories as chat-format JSONL for fine-tuning")
+    .argument("<run>", "an eval or training run directory")
+    .option(
+      "--min-reward <r>",
+      "keep rollouts with at least this reward (default 1)",
+      (value: string) => {
+        const parsed = Number(value);
+        if (!Number.isFinite(parsed)) throw new InvalidArgumentError("must be a number");
+        return parsed;
+      },
+    )
+    .addOption(new Option("--mode <mode>", "only this mode's rollouts").choices(["sandbox", "llm"]))
+    .option("--per-task <n>", "at most this many rollouts per task", positiveInteger)
+    .option("--no-reasoning", "leave out the reasoning (reasoning_content)")
+    .option("--output <file>", "the JSONL file (default RUN/sft.jsonl)")
+    .action(
+      (
+        run: string,
+        flags: {
+          minReward?: number;
+          mode?: "sandbox" | "llm";
+          perTask?: number;
+          reasoning: boolean;
+          output?: string;
+        },
+      ) => {
+        if (!existsSync(run)) throw new ConfigError(`${run}: no such run directory`);
+        const summary = exportSft(run, {
+          ...(flags.minReward !== undefined ? { minReward: flags.minReward } : {}),
+          ...(flags.mode ? { mode: flags.mode } : {}),
+          ...(flags.perTask ? { perTask: flags.perTask } : {}),
+          dropReasoning: !flags.reasoning,
+          ...(flags.output ? { output: flags.output } : {}),
+        });
+        const skipped = Object.entries(summary.skipped)
+          .map(([reason, count]) => `${count} ${reason}`)
+          .join(", ");
+        process.stderr.write(
+          `sandfarm export-sft: ${summary.written} of ${summary.read} rollout(s) written to ${summary.output}` +
+            (skipped ? ` (left out: ${skipped})` : "") +
+            "\n",
+        );
+      },
+    );
+}

@@ -1,0 +1,115 @@
+/**
+ * `sandfarm compare`: runs evaluated on the same task sets side by side (checkpoints of LLM-RL
+ * and sandbox-RL, or two models), per domain and mode, with each run's difference from the
+ * first (the baseline). A domain or mode a run lacks is a gap, not a zero.
+ *
+ * @example
+ * const comparison = compareReports([{ dir: "runs/base", report: a }, { dir: "runs/rl", report: b }]);
+ * comparison.rows.find((row) => row.domain === "math" && row.mode === "sandbox")?.deltas[1];
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "../errors.js";
+import type { EvalReport, Mode } from "./report.js";
+
+export interface ComparedRun {
+  /** The run directory as given. */
+  dir: string;
+  runId: string;
+  model: string | null;
+  modes: Mode[];
+}
+
+export interface ComparisonRow {
+  /** A domain, or "overall" (the mean over all rollouts). */
+  domain: string;
+  mode: Mode;
+  /** Per run, in the order given; null where the run has no such rollouts. */
+  scores: (number | null)[];
+  n: (number | null)[];
+  /** Per run, its score minus the first run's; null for the first run or a gap. */
+  deltas: (number | null)[];
+}
+
+export interface GainRow {
+  domain: string;
+  /** Per run, sandbox score - LLM score; null without both modes. */
+  gains: (number | null)[];
+}
+
+export interface Comparison {
+  runs: ComparedRun[];
+  domains: string[];
+  rows: ComparisonRow[];
+  gains: GainRow[];
+  /** Domains not every run evaluated (the comparison is partial there). */
+  partial: string[];
+}
+
+export interface LoadedReport {
+  dir: string;
+  report: EvalReport;
+}
+
+/** Reads RUN/report.json; a directory without one is named with the fix. */
+export function loadReport(dir: string): LoadedReport {
+  const path = join(dir, "report.json");
+  if (!existsSync(path))
+    throw new ConfigError(
+      `${dir}: no report.json; give a directory \`sandfarm eval\` wrote (or run \`sandfarm eval --resume ${dir}\` to finish it)`,
+    );
+  const report = JSON.parse(readFileSync(path, "utf8")) as EvalReport;
+  if (report.kind !== "sandfarm-eval-report")
+    throw new ConfigError(`${path}: not a sandfarm eval report (kind ${String(report.kind)})`);
+  return { dir, report };
+}
+
+export function compareReports(loaded: readonly LoadedReport[]): Comparison {
+  if (loaded.length < 2)
+    throw new ConfigError("compare needs at least two runs: sandfarm compare RUN RUN...");
+  const reports = loaded.map((entry) => entry.report);
+  const domains = [...new Set(reports.flatMap((report) => Object.keys(report.domains)))].sort();
+  const modes: Mode[] = (["sandbox", "llm"] as const).filter((mode) =>
+    reports.some((report) => report.modes.includes(mode)),
+  );
+  const rows: ComparisonRow[] = [];
+  const rowFor = (
+    domain: string,
+    mode: Mode,
+    pick: (report: EvalReport) => { score: number; n: number } | undefined,
+  ) => {
+    const picked = reports.map(pick);
+    const scores = picked.map((summary) => (summary && summary.n > 0 ? summary.score : null));
+    const base = scores[0];
+    rows.push({
+      domain,
+      mode,
+      scores,
+      n: picked.map((summary) => summary?.n ?? null),
+      deltas: scores.map((score, index) =>
+        index === 0 || score === null || base === null || base === undefined ? null : score - base,
+      ),
+    });
+  };
+  for (const domain of domains)
+    for (const mode of modes) rowFor(domain, mode, (report) => report.domains[domain]?.[mode]);
+  for (const mode of modes) rowFor("overall", mode, (report) => report.overall[mode]);
+  const gains: GainRow[] = [...domains, "overall"].map((domain) => ({
+    domain,
+    gains: reports.map((report) =>
+      domain === "overall" ? report.overall.gain : (report.domains[domain]?.gain ?? null),
+    ),
+  }));
+  return {
+    runs: loaded.map(({ dir, report }) => ({
+      dir,
+      runId: report.runId,
+      model: report.policy?.model ?? null,
+      modes: report.modes,
+    })),
+    domains,
+    rows,
+    gains,
+    partial: domains.filter((domain) => reports.some((report) => !report.domains[domain])),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The configuration of a `sandfarm eval` run: a YAML file (or only flags) validated here, with
+ * every default in this schema. The policy, sandbox, episode and rewards sections are the same
+ * keys as a training config's (`orchestrator/farm/config.ts`), so one model's settings carry
+ * over; flags override keys. Secrets come from the environment only, as for training.
+ *
+ * @example
+ * const config = loadEvalConfig("examples/eval.yaml", ["repeats=4"]);
+ * const same = parseEvalConfig({ tasks: ["datasets/samples/math.jsonl"], policy: { urls: [url], model } });
+ */
+import { z } from "zod";
+import { sandboxConfigSchema } from "../sandbox/config.js";
+import {
+  episodeSchema,
+  parseConfigWith,
+  policySchema,
+  readConfigFile,
+  rewardsSchema,
+} from "../farm/config.js";
+
+export const EVAL_MODES = ["sandbox", "llm", "both"] as const;
+
+export const evalConfigSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "use only letters, digits, '.', '_' and '-' (it names files)")
+    .optional()
+    .describe("Run id; names the run directory under `dir`. Default: eval-<timestamp>."),
+  dir: z.string().default("runs").describe("Parent directory of run directories."),
+  outputDir: z.string().optional().describe("The run directory itself (overrides `dir` and `id`)."),
+  tasks: z
+    .array(z.string().min(1))
+    .min(1, "give at least one task file (JSONL, Parquet, Arrow IPC)")
+    .describe("Task files (JSONL, Parquet, Arrow IPC)."),
+  mapping: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe("Column renames: task field -> file column."),
+  domains: z.array(z.string()).default([]).describe("Keep only these domains; empty keeps all."),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("At most this many tasks per domain (the first ones in file order)."),
+  mode: z.enum(EVAL_MODES).default("both").describe("sandbox, llm, or both (the comparison)."),
+  repeats: z.number().int().min(1).default(1).describe("Rollouts per task and mode (pass@k)."),
+  repeatsByDomain: z
+    .record(z.string(), z.number().int().min(1))
+    .default({})
+    .describe("Per-domain repeats, e.g. {math: 16, long_context: 4} as the paper evaluates."),
+  concurrency: z.number().int().min(1).default(8).describe("Episodes running at once."),
+  sandboxStarts: z.number().int().min(1).default(4).describe("Sandboxes starting at once."),
+  scoring: z.number().int().min(1).default(2).describe("Scorer worker threads."),
+  nice: z
+    .number()
+    .int()
+    .min(-20)
+    .max(19)
+    .default(-10)
+    .describe(
+      "Scheduling priority of sandfarm's session while it runs (as `run.nice` in training).",
+    ),
+  policy: policySchema,
+  sandbox: sandboxConfigSchema
+    .default(sandboxConfigSchema.parse({}))
+    .describe("The sandboxes: the same keys as `sandfarm sandbox`."),
+  episode: episodeSchema,
+  rewards: rewardsSchema,
+});
+
+export type EvalConfig = z.output<typeof evalConfigSchema>;
+
+export function parseEvalConfig(input: unknown, source = "the eval config"): EvalConfig {
+  return parseConfigWith(evalConfigSchema, input, source, "sandfarm eval config");
+}
+
+/** Reads a YAML eval config, applies `--set` overrides, validates. */
+export function loadEvalConfig(path: string, overrides: readonly string[] = []): EvalConfig {
+  return parseEvalConfig(readConfigFile(path, overrides), path);
+}
+
+/** The modes a config runs, in report order. */
+export function modesOf(config: Pick<EvalConfig, "mode">): ("sandbox" | "llm")[] {
+  return config.mode === "both" ? ["sandbox", "llm"] : [config.mode];
+}

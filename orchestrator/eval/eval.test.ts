@@ -1,0 +1,281 @@
+/**
+ * `runEvaluation` end to end: real sandboxes, the stub replaying the recorded solutions of the
+ * bundled samples, every figure of the report checked against values worked out from the
+ * recordings themselves (which turns solve, which capabilities their commands use, how many
+ * tokens the stub samples for them, what the plain-mode prompt renders to).
+ */
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPrompt } from "../../datasets/prompts.js";
+import { readTasks } from "../../datasets/load.js";
+import type { Task } from "../../datasets/task.js";
+import {
+  GIVE_UP,
+  RECORDED_SOLUTIONS,
+  recordedScript,
+} from "../../testing/vllm-stub/recorded/index.js";
+import {
+  type RunningVllmStub,
+  renderChat,
+  sampleTurn,
+  startVllmStub,
+  stubTokenizer,
+} from "../../testing/vllm-stub/index.js";
+import { capabilitiesOf, CAPABILITIES, type Capability } from "../agent/capabilities.js";
+import { toolDefinitions } from "../tools/definitions.js";
+import { parseEvalConfig } from "./config.js";
+import { readEvalRecords, recordKey } from "./records.js";
+import type { EvalReport } from "./report.js";
+import { runEvaluation } from "./run-eval.js";
+
+const MATH = "datasets/samples/math.jsonl";
+const GENERAL = "datasets/samples/general.jsonl";
+
+let stub: RunningVllmStub;
+let dir: string;
+let tasks: Task[] = [];
+/** math-002's plain-mode recording, made wrong for these tests so the modes differ. */
+const WRONG_LLM = "It is one half.\n\nAnswer: \\boxed{\\frac{1}{2}}";
+
+beforeAll(async () => {
+  const solutions = RECORDED_SOLUTIONS.map((solution) =>
+    solution.id === "math-002" ? { ...solution, llm: WRONG_LLM } : solution,
+  );
+  stub = await startVllmStub({
+    scripts: { replay: recordedScript({ solutions, cutEveryOther: true }) },
+    defaultScript: "replay",
+    maxModelLen: 1 << 20,
+  });
+  dir = mkdtempSync(join(tmpdir(), "sandfarm-eval-"));
+  for await (const task of readTasks([MATH, GENERAL])) tasks.push(task);
+});
+
+afterAll(async () => {
+  await stub?.close();
+  rmSync(dir, { recursive: true, force: true });
+  tasks = [];
+});
+
+function config(overrides: Record<string, unknown> = {}) {
+  return parseEvalConfig({
+    tasks: [MATH, GENERAL],
+    limit: 2,
+    mode: "both",
+    repeats: 2,
+    concurrency: 4,
+    policy: { urls: [stub.baseURL], model: "stub-model" },
+    sandbox: { network: "none", memoryMb: 512, runId: "vitest" },
+    episode: { maxTokensPerCall: 4096, maxTotalTokens: 200_000 },
+    ...overrides,
+  });
+}
+
+const solutionOf = (id: string) => RECORDED_SOLUTIONS.find((solution) => solution.id === id)!;
+
+function toolTags(turn: { toolCalls?: { name: string; arguments: string }[] }): Capability[] {
+  const call = turn.toolCalls?.[0];
+  if (!call) return [];
+  return capabilitiesOf(call.name, JSON.parse(call.arguments) as Record<string, unknown>);
+}
+
+describe("sandfarm eval on recorded solutions", () => {
+  let report: EvalReport;
+  let runDir: string;
+  const chosen = () =>
+    tasks.filter((task) =>
+      ["math-001", "math-002", "general-single-001", "general-single-002"].includes(task.id),
+    );
+
+  beforeAll(async () => {
+    const result = await runEvaluation({
+      config: config({ outputDir: join(dir, "run") }),
+      notes: ["stub replay"],
+    });
+    runDir = result.runDir;
+    report = result.report!;
+  }, 300_000);
+
+  it("runs every task, mode and repeat once and writes the report files", () => {
+    const records = readEvalRecords(join(runDir, "trajectories.jsonl"));
+    expect(records).toHaveLength(4 * 2 * 2);
+    const keys = records.map((record) =>
+      recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
+    );
+    expect(new Set(keys).size).toBe(16);
+    expect(new Set(records.map((record) => record.task.id))).toEqual(
+      new Set(["math-001", "math-002", "general-single-001", "general-single-002"]),
+    );
+    for (const name of ["report.json", "report.md", "report.html", "config.json"])
+      expect(existsSync(join(runDir, name)), name).toBe(true);
+    expect(JSON.parse(readFileSync(join(runDir, "report.json"), "utf8"))).toEqual(report);
+    expect(report.notes).toEqual(["stub replay"]);
+    expect(report.taskFiles.map((entry) => [entry.file, entry.tasks])).toEqual([
+      [MATH, 2],
+      [GENERAL, 2],
+    ]);
+  });
+
+  it("scores each domain and mode as the recordings decide", () => {
+    // Every other conversation of a task gives up, so each task and mode has one success in
+    // two repeats, except math-002 in plain mode, whose response is wrong both times.
+    expect(report.domains.math!.sandbox).toMatchObject({ score: 0.5, n: 4, tasks: 2, failed: 0 });
+    expect(report.domains.math!.llm).toMatchObject({ score: 0.25, n: 4, tasks: 2, failed: 0 });
+    expect(report.domains.math!.gain).toBeCloseTo(0.25, 12);
+    expect(report.domains.general!.sandbox!.score).toBe(0.5);
+    expect(report.domains.general!.llm!.score).toBe(0.5);
+    expect(report.domains.general!.gain).toBe(0);
+    // pass@1 = successes / 2 per task; pass@2 = 1 when one of the two succeeded.
+    expect(report.domains.math!.sandbox!.passAtK).toEqual({ "1": 0.5, "2": 1 });
+    expect(report.domains.math!.llm!.passAtK).toEqual({ "1": 0.25, "2": 0.5 });
+    expect(report.overall.sandbox).toMatchObject({ score: 0.5, n: 8, macroScore: 0.5 });
+    expect(report.overall.llm).toMatchObject({ score: 0.375, n: 8, macroScore: 0.375 });
+    expect(report.overall.gain).toBeCloseTo(0.125, 12);
+    expect(report.stop_reasons).toEqual({ sandbox: { submitted: 8 }, llm: { submitted: 8 } });
+  });
+
+  it("counts turns and capability usage from the recorded tool calls", () => {
+    for (const domain of ["math", "general"]) {
+      const mine = chosen().filter((task) => task.domain === domain);
+      // Per task: the whole recording once, and one give-up turn (submit, no capability).
+      const turns = mine.flatMap((task) => [...solutionOf(task.id).sandbox.map(toolTags), []]);
+      const usage = report.capability_usage[domain]!;
+      expect(usage.turns).toBe(turns.length);
+      for (const capability of CAPABILITIES) {
+        const expected = turns.filter((tags) => tags.includes(capability)).length / turns.length;
+        expect(usage[capability], `${domain} ${capability}`).toBeCloseTo(expected, 12);
+      }
+      expect(report.domains[domain]!.sandbox!.turns.mean).toBe(turns.length / (mine.length * 2));
+      expect(report.domains[domain]!.sandbox!.turns.max).toBe(
+        Math.max(...mine.map((task) => solutionOf(task.id).sandbox.length)),
+      );
+    }
+    expect(report.capability_usage.math!.computation).toBeGreaterThan(0);
+  });
+
+  it("counts the tokens the stub sampled and the prompts it rendered", () => {
+    const giveUp = {
+      sandbox: sampleTurn(GIVE_UP.sandbox).ids.length,
+      llm: sampleTurn(GIVE_UP.llm).ids.length,
+    };
+    for (const domain of ["math", "general"]) {
+      const mine = chosen().filter((task) => task.domain === domain);
+      // Completions: each recorded turn as the stub samples it, plus one give-up per task.
+      const sandboxCompletion = mine.reduce(
+        (sum, task) =>
+          sum +
+          solutionOf(task.id).sandbox.reduce(
+            (turns, turn) => turns + sampleTurn(turn).ids.length,
+            0,
+          ) +
+          giveUp.sandbox,
+        0,
+      );
+      const llmText = (task: Task) =>
+        task.id === "math-002" ? WRONG_LLM : solutionOf(task.id).llm;
+      const llmCompletion = mine.reduce(
+        (sum, task) => sum + sampleTurn({ content: llmText(task) }).ids.length + giveUp.llm,
+        0,
+      );
+      // Plain-mode prompts: the stub's rendering of the two messages sandfarm builds.
+      const llmPrompt = mine.reduce((sum, task) => {
+        const prompt = buildPrompt(task, "llm");
+        const ids = renderChat(
+          [
+            { role: "system", content: prompt.system },
+            { role: "user", content: prompt.user },
+          ],
+          undefined,
+          { addGenerationPrompt: true },
+        );
+        return sum + 2 * ids.length;
+      }, 0);
+      const tokens = report.tokens.byDomain[domain]!;
+      expect(tokens.sandbox!.completion, `${domain} sandbox completion`).toBe(sandboxCompletion);
+      expect(tokens.llm!.completion, `${domain} llm completion`).toBe(llmCompletion);
+      expect(tokens.llm!.prompt, `${domain} llm prompt`).toBe(llmPrompt);
+      expect(tokens.llm!.perRollout.total).toBe((llmPrompt + llmCompletion) / (mine.length * 2));
+      // Every sandbox call sends at least the first call's prompt (system, user, tools).
+      const firstPrompt = mine.map((task) => {
+        const prompt = buildPrompt(task, "sandbox");
+        return renderChat(
+          [
+            { role: "system", content: prompt.system },
+            { role: "user", content: prompt.user },
+          ],
+          toolDefinitions(),
+          { addGenerationPrompt: true },
+        ).length;
+      });
+      expect(tokens.sandbox!.prompt).toBeGreaterThan(Math.min(...firstPrompt) * 2 * mine.length);
+    }
+    const all = report.tokens;
+    expect(all.ratio!.total).toBeCloseTo(
+      all.sandbox!.perRollout.total / all.llm!.perRollout.total,
+      12,
+    );
+    expect(stubTokenizer.encode("x").length).toBe(1);
+  });
+});
+
+describe("an interrupted eval run", () => {
+  it("resumes without losing or duplicating a rollout, cutting a torn last line", async () => {
+    const controller = new AbortController();
+    const outputDir = join(dir, "resumed");
+    const first = await runEvaluation({
+      config: config({ outputDir, mode: "llm", repeats: 3 }),
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.done >= 5) controller.abort();
+      },
+    });
+    expect(first.cancelled).toBe(true);
+    expect(first.report).toBeUndefined();
+    expect(existsSync(join(outputDir, "report.json"))).toBe(false);
+    const kept = readEvalRecords(join(outputDir, "trajectories.jsonl"));
+    expect(kept.length).toBeGreaterThanOrEqual(5);
+    expect(kept.length).toBeLessThan(12);
+    // A crash in the middle of a write leaves half a line.
+    appendFileSync(join(outputDir, "trajectories.jsonl"), '{"schemaVersion":1,"task":{"id":"ma');
+
+    const second = await runEvaluation({ resumeDir: outputDir });
+    expect(second.cancelled).toBe(false);
+    const records = readEvalRecords(join(outputDir, "trajectories.jsonl"));
+    expect(records).toHaveLength(4 * 3);
+    const keys = records.map((record) =>
+      recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
+    );
+    expect(new Set(keys).size).toBe(12);
+    // The first session's records are kept as they were, in front.
+    expect(records.slice(0, kept.length).map((record) => record.episode.rolloutId)).toEqual(
+      kept.map((record) => record.episode.rolloutId),
+    );
+    expect(second.report!.rollouts).toEqual({ llm: 12 });
+    expect(second.report!.overall.llm!.n).toBe(12);
+  }, 120_000);
+
+  it("refuses to start over a finished run and names --resume", async () => {
+    const outputDir = join(dir, "twice");
+    await runEvaluation({ config: config({ outputDir, mode: "llm", repeats: 1, limit: 1 }) });
+    await expect(
+      runEvaluation({ config: config({ outputDir, mode: "llm", repeats: 1, limit: 1 }) }),
+    ).rejects.toThrow(`continue it with \`sandfarm eval --resume ${outputDir}\``);
+  }, 60_000);
+
+  it("names a missing task file by its key", async () => {
+    writeFileSync(join(dir, "present.jsonl"), "");
+    await expect(
+      runEvaluation({
+        config: config({ tasks: [join(dir, "present.jsonl"), join(dir, "nope.jsonl")] }),
+      }),
+    ).rejects.toThrow(`tasks[1]: no such file ${join(dir, "nope.jsonl")}`);
+  });
+});

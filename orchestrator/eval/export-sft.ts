@@ -1,0 +1,169 @@
+/**
+ * `sandfarm export-sft`: the successful trajectories of a run as chat-format JSONL for supervised
+ * fine-tuning. One line per rollout: `messages` in OpenAI chat format (assistant turns with their
+ * `tool_calls`, tool results with `tool_call_id`, the reasoning as `reasoning_content` unless
+ * dropped), `tools` (the tool definitions the model was offered, sandbox mode) and `metadata`
+ * (task, domain, mode, reward, rollout, run). Reads eval runs and training runs alike
+ * (`trajectories.jsonl` of either). A rollout qualifies when it was scored (no infrastructure
+ * failure), ended normally (submitted), and its reward is at least `minReward`.
+ *
+ * @example
+ * const summary = exportSft("runs/eval-1", { minReward: 1, output: "sft.jsonl" });
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Episode } from "../agent/episode-record.js";
+import { parseEpisode } from "../agent/episode-record.js";
+import { ConfigError } from "../errors.js";
+import { toolDefinitions } from "../tools/definitions.js";
+import { readEvalRecords } from "./records.js";
+
+export interface SftOptions {
+  /** @default 1 */
+  minReward?: number;
+  /** Only this mode's rollouts. */
+  mode?: "sandbox" | "llm";
+  /** At most this many rollouts per task (the first ones). */
+  perTask?: number;
+  /** Drop the reasoning (`reasoning_content`). @default false */
+  dropReasoning?: boolean;
+  /** @default RUN/sft.jsonl */
+  output?: string;
+}
+
+export interface SftMessage {
+  role: "system" | "user" | "assistant" | "tool";
+  content: string;
+  reasoning_content?: string;
+  tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+}
+
+export interface SftExample {
+  messages: SftMessage[];
+  tools?: unknown[];
+  metadata: {
+    taskId: string;
+    domain: string;
+    mode: "sandbox" | "llm";
+    reward: number;
+    rolloutId: string;
+    run: string;
+  };
+}
+
+export interface SftSummary {
+  output: string;
+  /** Rollouts read. */
+  read: number;
+  written: number;
+  /** Why the others were left out, by reason. */
+  skipped: Record<string, number>;
+}
+
+interface Candidate {
+  episode: Episode;
+  reward: number;
+  scored: boolean;
+}
+
+/** The rollouts of an eval run or a training run. */
+function candidatesOf(runDir: string): Candidate[] {
+  const path = join(runDir, "trajectories.jsonl");
+  if (!existsSync(path))
+    throw new ConfigError(
+      `${runDir}: no trajectories.jsonl; give a directory \`sandfarm eval\` or \`sandfarm train\` wrote`,
+    );
+  if (existsSync(join(runDir, "journal.jsonl"))) {
+    // A training run: lines of {groupId, step, verdict, reward, status, episode}.
+    const text = readFileSync(path, "utf8");
+    return text
+      .slice(0, text.lastIndexOf("\n") + 1)
+      .split("\n")
+      .flatMap((line, index) => {
+        if (!line.trim()) return [];
+        try {
+          const value = JSON.parse(line) as { reward: number; status: string; episode: unknown };
+          return [
+            {
+              episode: parseEpisode(JSON.stringify(value.episode)),
+              reward: value.reward,
+              scored: value.status === "scored",
+            },
+          ];
+        } catch (error) {
+          throw new ConfigError(
+            `${path}:${index + 1}: not a trajectory record (${(error as Error).message})`,
+          );
+        }
+      });
+  }
+  return readEvalRecords(path).map((record) => ({
+    episode: record.episode,
+    reward: record.reward,
+    scored: record.trainable && record.status === "scored",
+  }));
+}
+
+/** The conversation up to its last assistant message, in plain chat format. */
+export function sftMessages(episode: Episode, dropReasoning = false): SftMessage[] {
+  const last = episode.messages.findLastIndex((message) => message.role === "assistant");
+  return episode.messages.slice(0, last + 1).map((message): SftMessage => {
+    const reasoning = message.reasoning_content ?? message.reasoning ?? "";
+    return {
+      role: message.role,
+      content: message.content ?? "",
+      ...(message.role === "assistant" && reasoning && !dropReasoning
+        ? { reasoning_content: reasoning }
+        : {}),
+      ...(message.tool_calls && message.tool_calls.length > 0
+        ? {
+            tool_calls: message.tool_calls.map((call) => ({
+              id: call.id,
+              type: "function" as const,
+              function: { name: call.function.name, arguments: call.function.arguments },
+            })),
+          }
+        : {}),
+      ...(message.tool_call_id !== undefined ? { tool_call_id: message.tool_call_id } : {}),
+    };
+  });
+}
+
+export function exportSft(runDir: string, options: SftOptions = {}): SftSummary {
+  const minReward = options.minReward ?? 1;
+  const output = options.output ?? join(runDir, "sft.jsonl");
+  const run = runDir.replace(/\/+$/, "").split("/").at(-1) ?? runDir;
+  const skipped: Record<string, number> = {};
+  const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
+  const perTask = new Map<string, number>();
+  const lines: string[] = [];
+  const candidates = candidatesOf(runDir);
+  const tools = toolDefinitions();
+  for (const { episode, reward, scored } of candidates) {
+    if (options.mode && episode.mode !== options.mode) skip("other mode");
+    else if (!scored) skip("not scored (failure or penalty)");
+    else if (episode.stopReason !== "submitted") skip(`stopped: ${episode.stopReason}`);
+    else if (reward < minReward) skip(`reward below ${minReward}`);
+    else if ((perTask.get(episode.taskId) ?? 0) >= (options.perTask ?? Infinity))
+      skip("per-task cap");
+    else {
+      perTask.set(episode.taskId, (perTask.get(episode.taskId) ?? 0) + 1);
+      const example: SftExample = {
+        messages: sftMessages(episode, options.dropReasoning),
+        ...(episode.mode === "sandbox" ? { tools } : {}),
+        metadata: {
+          taskId: episode.taskId,
+          domain: episode.domain,
+          mode: episode.mode,
+          reward,
+          rolloutId: episode.rolloutId,
+          run,
+        },
+      };
+      lines.push(JSON.stringify(example));
+    }
+  }
+  writeFileSync(output, lines.length > 0 ? `${lines.join("\n")}\n` : "");
+  return { output, read: candidates.length, written: lines.length, skipped };
+}

@@ -1,0 +1,168 @@
+/**
+ * `EvalRecord`: one evaluated rollout as `trajectories.jsonl` stores it: the task (without its
+ * documents, which can be megabytes; their names and SHA-256 stay), the mode and repeat, the
+ * reward outcome and the whole episode. Enough to recompute a report, re-score with another
+ * scorer, or export the conversation for fine-tuning, without rerunning anything.
+ *
+ * @example
+ * const records = readEvalRecords("runs/eval-1/trajectories.jsonl");
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+import { type Task, instructionSchema } from "../../datasets/task.js";
+import { ANSWER_TYPES } from "../../datasets/task.js";
+import { type Episode, parseEpisode } from "../agent/episode-record.js";
+import { ConfigError } from "../errors.js";
+
+export const EVAL_RECORD_SCHEMA_VERSION = 1;
+
+/** A task as a record keeps it: everything scoring needs, documents by name and hash only. */
+export interface RecordedTask {
+  id: string;
+  domain: string;
+  question: string;
+  groundTruth: string;
+  answerType: Task["answerType"];
+  instructions: Task["instructions"];
+  scorer?: string;
+  scorerOptions: Record<string, unknown>;
+  documents: Record<string, { bytes: number; sha256: string }>;
+}
+
+export interface EvalRecord {
+  schemaVersion: typeof EVAL_RECORD_SCHEMA_VERSION;
+  task: RecordedTask;
+  mode: "sandbox" | "llm";
+  /** 0-based repeat of this task and mode. */
+  repeat: number;
+  reward: number;
+  /** The rewarder's status: scored, penalized, no_answer, ... */
+  status: string;
+  /** False: an infrastructure failure, left out of the scores (counted as failed). */
+  trainable: boolean;
+  scorer?: string;
+  episode: Episode;
+}
+
+export function recordedTask(task: Task): RecordedTask {
+  const documents: RecordedTask["documents"] = {};
+  for (const [name, text] of Object.entries(task.documents)) {
+    documents[name] = {
+      bytes: Buffer.byteLength(text),
+      sha256: createHash("sha256").update(text).digest("hex"),
+    };
+  }
+  return {
+    id: task.id,
+    domain: task.domain,
+    question: task.question,
+    groundTruth: task.groundTruth,
+    answerType: task.answerType,
+    instructions: task.instructions,
+    ...(task.scorer ? { scorer: task.scorer } : {}),
+    scorerOptions: task.scorerOptions,
+    documents,
+  };
+}
+
+/** The task a scorer sees again (no documents: no scorer reads them). */
+export function taskOfRecord(record: EvalRecord): Task {
+  const { documents: _documents, ...rest } = record.task;
+  return { ...rest, documents: {}, metadata: {} };
+}
+
+const recordSchema = z
+  .object({
+    schemaVersion: z.literal(EVAL_RECORD_SCHEMA_VERSION),
+    task: z
+      .object({
+        id: z.string().min(1),
+        domain: z.string().min(1),
+        question: z.string(),
+        groundTruth: z.string(),
+        answerType: z.enum(ANSWER_TYPES),
+        instructions: z.array(instructionSchema),
+        scorer: z.string().optional(),
+        scorerOptions: z.record(z.string(), z.unknown()),
+        documents: z.record(z.string(), z.object({ bytes: z.number(), sha256: z.string() })),
+      })
+      .strict(),
+    mode: z.enum(["sandbox", "llm"]),
+    repeat: z.number().int().min(0),
+    reward: z.number(),
+    status: z.string(),
+    trainable: z.boolean(),
+    scorer: z.string().optional(),
+    episode: z.unknown(),
+  })
+  .strict();
+
+/** The record's key: a task, mode and repeat is evaluated once per run. */
+export function recordKey(
+  record: Pick<EvalRecord, "mode" | "repeat"> & { taskId: string },
+): string {
+  return `${record.taskId}\u0000${record.mode}\u0000${record.repeat}`;
+}
+
+export function serializeEvalRecord(record: EvalRecord): string {
+  return JSON.stringify(record);
+}
+
+/** One line; errors name what is wrong (the caller adds file and line). */
+export function parseEvalRecord(line: string): EvalRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new Error(`not JSON: ${(error as Error).message}`);
+  }
+  const parsed = recordSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${issue.path.join(".") || "(record)"}: ${issue.message}`);
+  }
+  const episode = parseEpisode(JSON.stringify(parsed.data.episode));
+  return { ...parsed.data, episode };
+}
+
+export interface ReadRecords {
+  records: EvalRecord[];
+  /** Bytes of an unfinished last line (a crash mid-write), which a resume cuts off. */
+  tornBytes: number;
+  /** The byte length of the whole lines. */
+  goodBytes: number;
+}
+
+/**
+ * Reads a run's trajectories; a damaged line in the middle names its file and line, a last line
+ * without its newline (a write the crash interrupted) is reported as torn, not an error.
+ */
+export function readEvalRecordsDetailed(path: string): ReadRecords {
+  if (!existsSync(path)) return { records: [], tornBytes: 0, goodBytes: 0 };
+  const text = readFileSync(path, "utf8");
+  const end = text.lastIndexOf("\n") + 1;
+  const records: EvalRecord[] = [];
+  text
+    .slice(0, end)
+    .split("\n")
+    .forEach((line, index) => {
+      if (!line.trim()) return;
+      try {
+        records.push(parseEvalRecord(line));
+      } catch (error) {
+        throw new ConfigError(
+          `${path}:${index + 1}: not an eval trajectory record (${(error as Error).message})`,
+        );
+      }
+    });
+  return {
+    records,
+    tornBytes: Buffer.byteLength(text.slice(end)),
+    goodBytes: Buffer.byteLength(text.slice(0, end)),
+  };
+}
+
+export function readEvalRecords(path: string): EvalRecord[] {
+  return readEvalRecordsDetailed(path).records;
+}

@@ -1,0 +1,280 @@
+/**
+ * The eval report, computed from a run's records alone (so `rescore` and a resumed run get the
+ * same figures as the first pass). Per domain and mode: the mean reward, pass@k, turns, tokens
+ * and stop reasons; per domain the gain of sandbox mode over plain LLM mode; capability usage
+ * rates of sandbox-mode turns; token consumption per mode and its sandbox/LLM ratio.
+ *
+ * Definitions (report.md repeats them under the table):
+ * - score: mean reward of the scored rollouts. Rollouts that failed for infrastructure reasons
+ *   (`trainable` false) are counted in `failed` and left out: an outage is not the model's 0.
+ * - gain: sandbox score - LLM score, both in [0, 1].
+ * - pass@k: the unbiased estimator 1 - C(n-c, k) / C(n, k) per task (n scored repeats, c of them
+ *   with reward 1), averaged over tasks; k = 1, 2, 4, ... up to the fewest repeats of any task.
+ * - capability usage: share of a domain's sandbox-mode turns whose tool call used the capability.
+ * - tokens: the server's usage summed over every call (`prompt` counts a conversation's prefix
+ *   again on each call: what the server prefilled, before prefix caching), over every rollout
+ *   including failed ones (they were spent); `perRollout` divides by the rollouts.
+ * - overall: the same over all rollouts (`score`), and `macroScore`, the mean of domain scores.
+ *
+ * @example
+ * const report = computeReport(records, { runId: "eval-1", modes: ["sandbox", "llm"] });
+ * report.domains.math.gain;
+ */
+import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
+import type { EvalRecord } from "./records.js";
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type Mode = "sandbox" | "llm";
+
+export interface TokenSummary {
+  prompt: number;
+  completion: number;
+  total: number;
+  rollouts: number;
+  perRollout: { prompt: number; completion: number; total: number };
+}
+
+export interface ModeSummary {
+  score: number;
+  /** Scored rollouts. */
+  n: number;
+  /** Distinct tasks with at least one scored rollout. */
+  tasks: number;
+  /** Rollouts lost to infrastructure failures, not scored. */
+  failed: number;
+  /** pass@k by k ("1", "2", ...). */
+  passAtK: Record<string, number>;
+  turns: { mean: number; max: number };
+  tokens: TokenSummary;
+  stopReasons: Record<string, number>;
+}
+
+export interface OverallModeSummary extends ModeSummary {
+  /** Mean of the domain scores. */
+  macroScore: number;
+}
+
+export type CapabilityUsage = Record<Capability, number> & { turns: number };
+
+export interface ReportMeta {
+  runId: string;
+  modes: readonly Mode[];
+  createdAt?: string;
+  policy?: { model: string; urls: string[] };
+  sandfarm?: { version: string; git: string };
+  taskFiles?: { file: string; sha256: string; tasks: number }[];
+  /** Scorer routing as the run used it. */
+  scoring?: { judge: string | null; routes: Record<string, string> };
+  /** Free-form notes printed at the top of the report (e.g. "the policy is the stub"). */
+  notes?: string[];
+}
+
+export interface EvalReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: "sandfarm-eval-report";
+  runId: string;
+  createdAt: string;
+  modes: Mode[];
+  policy: { model: string; urls: string[] } | null;
+  sandfarm: { version: string; git: string } | null;
+  taskFiles: { file: string; sha256: string; tasks: number }[];
+  scoring: { judge: string | null; routes: Record<string, string> } | null;
+  notes: string[];
+  /** Rollouts by mode: scored + failed. */
+  rollouts: Partial<Record<Mode, number>>;
+  domains: Record<string, Partial<Record<Mode, ModeSummary>> & { gain: number | null }>;
+  overall: Partial<Record<Mode, OverallModeSummary>> & { gain: number | null };
+  capability_usage: Record<string, CapabilityUsage>;
+  tokens: Partial<Record<Mode, TokenSummary>> & {
+    /** sandbox / LLM, per kind of token; null without both modes or with an LLM total of 0. */
+    ratio: { prompt: number | null; completion: number | null; total: number | null } | null;
+    byDomain: Record<string, Partial<Record<Mode, TokenSummary>>>;
+  };
+  stop_reasons: Partial<Record<Mode, Record<string, number>>>;
+}
+
+/** A reward counts as a success for pass@k when it is 1 (up to float noise). */
+const SUCCESS = 1 - 1e-9;
+
+/** C(n, k) / C(m, k) ratios as products, stable for the sizes repeats have. */
+export function passAtK(n: number, c: number, k: number): number {
+  if (k > n) throw new RangeError(`pass@${k} needs at least ${k} samples, got ${n}`);
+  if (n - c < k) return 1;
+  let missAll = 1;
+  for (let i = n - c + 1; i <= n; i++) missAll *= 1 - k / i;
+  return 1 - missAll;
+}
+
+function tokenSummary(records: readonly EvalRecord[]): TokenSummary {
+  let prompt = 0;
+  let completion = 0;
+  for (const record of records) {
+    for (const call of record.episode.calls) {
+      prompt += call.usage.promptTokens;
+      completion += call.usage.completionTokens;
+    }
+  }
+  const rollouts = records.length;
+  const per = (value: number) => (rollouts === 0 ? 0 : value / rollouts);
+  return {
+    prompt,
+    completion,
+    total: prompt + completion,
+    rollouts,
+    perRollout: {
+      prompt: per(prompt),
+      completion: per(completion),
+      total: per(prompt + completion),
+    },
+  };
+}
+
+/** Turns of a rollout: tool turns in sandbox mode, model calls in plain mode. */
+function turnsOf(record: EvalRecord): number {
+  return record.mode === "sandbox" ? record.episode.turns.length : record.episode.calls.length;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function modeSummary(records: readonly EvalRecord[]): ModeSummary {
+  const scored = records.filter((record) => record.trainable);
+  const byTask = new Map<string, number[]>();
+  for (const record of scored) {
+    const rewards = byTask.get(record.task.id) ?? [];
+    rewards.push(record.reward);
+    byTask.set(record.task.id, rewards);
+  }
+  const fewest = Math.min(...[...byTask.values()].map((rewards) => rewards.length));
+  const passes: Record<string, number> = {};
+  if (byTask.size > 0) {
+    const ks: number[] = [];
+    for (let k = 1; k <= fewest; k *= 2) ks.push(k);
+    if (ks.at(-1) !== fewest) ks.push(fewest);
+    for (const k of ks) {
+      let sum = 0;
+      for (const rewards of byTask.values()) {
+        const successes = rewards.filter((reward) => reward >= SUCCESS).length;
+        sum += passAtK(rewards.length, successes, k);
+      }
+      passes[String(k)] = sum / byTask.size;
+    }
+  }
+  const turns = records.map(turnsOf);
+  return {
+    score:
+      scored.length === 0
+        ? 0
+        : scored.reduce((sum, record) => sum + record.reward, 0) / scored.length,
+    n: scored.length,
+    tasks: byTask.size,
+    failed: records.length - scored.length,
+    passAtK: passes,
+    turns: {
+      mean: turns.length === 0 ? 0 : turns.reduce((sum, value) => sum + value, 0) / turns.length,
+      max: turns.length === 0 ? 0 : Math.max(...turns),
+    },
+    tokens: tokenSummary(records),
+    stopReasons: countBy(records, (record) => record.episode.stopReason),
+  };
+}
+
+function capabilityUsage(records: readonly EvalRecord[]): CapabilityUsage {
+  const turns = records
+    .filter((record) => record.mode === "sandbox")
+    .flatMap((record) => record.episode.turns);
+  const usage = { turns: turns.length } as CapabilityUsage;
+  for (const capability of CAPABILITIES) {
+    usage[capability] =
+      turns.length === 0
+        ? 0
+        : turns.filter((turn) => turn.capabilities.includes(capability)).length / turns.length;
+  }
+  return usage;
+}
+
+const gainOf = (entry: Partial<Record<Mode, ModeSummary>>): number | null =>
+  entry.sandbox && entry.llm && entry.sandbox.n > 0 && entry.llm.n > 0
+    ? entry.sandbox.score - entry.llm.score
+    : null;
+
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined || b === undefined || b === 0 ? null : a / b;
+
+export function computeReport(records: readonly EvalRecord[], meta: ReportMeta): EvalReport {
+  const modes = [...meta.modes];
+  const domainNames = [...new Set(records.map((record) => record.task.domain))].sort();
+  const domains: EvalReport["domains"] = {};
+  const capability_usage: EvalReport["capability_usage"] = {};
+  const byDomain: EvalReport["tokens"]["byDomain"] = {};
+  for (const domain of domainNames) {
+    const mine = records.filter((record) => record.task.domain === domain);
+    const entry: EvalReport["domains"][string] = { gain: null };
+    const tokens: Partial<Record<Mode, TokenSummary>> = {};
+    for (const mode of modes) {
+      const ofMode = mine.filter((record) => record.mode === mode);
+      if (ofMode.length === 0) continue;
+      entry[mode] = modeSummary(ofMode);
+      tokens[mode] = entry[mode].tokens;
+    }
+    entry.gain = gainOf(entry);
+    domains[domain] = entry;
+    byDomain[domain] = tokens;
+    if (mine.some((record) => record.mode === "sandbox"))
+      capability_usage[domain] = capabilityUsage(mine);
+  }
+  if (domainNames.length > 1 && records.some((record) => record.mode === "sandbox"))
+    capability_usage.overall = capabilityUsage(records);
+
+  const overall: EvalReport["overall"] = { gain: null };
+  const tokens: EvalReport["tokens"] = { ratio: null, byDomain };
+  const stop_reasons: EvalReport["stop_reasons"] = {};
+  const rollouts: EvalReport["rollouts"] = {};
+  for (const mode of modes) {
+    const ofMode = records.filter((record) => record.mode === mode);
+    rollouts[mode] = ofMode.length;
+    if (ofMode.length === 0) continue;
+    const scoredDomains = domainNames
+      .map((domain) => domains[domain]![mode])
+      .filter((summary): summary is ModeSummary => summary !== undefined && summary.n > 0);
+    overall[mode] = {
+      ...modeSummary(ofMode),
+      macroScore:
+        scoredDomains.length === 0
+          ? 0
+          : scoredDomains.reduce((sum, summary) => sum + summary.score, 0) / scoredDomains.length,
+    };
+    tokens[mode] = overall[mode].tokens;
+    stop_reasons[mode] = overall[mode].stopReasons;
+  }
+  overall.gain = gainOf(overall);
+  if (tokens.sandbox && tokens.llm) {
+    tokens.ratio = {
+      prompt: ratio(tokens.sandbox.perRollout.prompt, tokens.llm.perRollout.prompt),
+      completion: ratio(tokens.sandbox.perRollout.completion, tokens.llm.perRollout.completion),
+      total: ratio(tokens.sandbox.perRollout.total, tokens.llm.perRollout.total),
+    };
+  }
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: "sandfarm-eval-report",
+    runId: meta.runId,
+    createdAt: meta.createdAt ?? new Date().toISOString(),
+    modes,
+    policy: meta.policy ?? null,
+    sandfarm: meta.sandfarm ?? null,
+    taskFiles: meta.taskFiles ?? [],
+    scoring: meta.scoring ?? null,
+    notes: meta.notes ?? [],
+    rollouts,
+    domains,
+    overall,
+    capability_usage,
+    tokens,
+    stop_reasons,
+  };
+}

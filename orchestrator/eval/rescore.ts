@@ -1,0 +1,137 @@
+/**
+ * `sandfarm rescore`: scores an eval run's saved trajectories again with another scorer (a
+ * built-in one, the LLM judge, or a custom module), without rerunning a single episode. The
+ * stop-reason rules apply as in the run (an episode that hit a limit still scores 0; an
+ * infrastructure failure stays unscored). Writes a new run directory (default
+ * `RUN/rescored-<scorer>`) with the re-scored trajectories and their report, and returns the old
+ * and new scores side by side.
+ *
+ * @example
+ * const result = await rescoreRun("runs/eval-1", { scorer: "rouge_l" });
+ * result.report.domains.general?.sandbox?.score;
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Rewarder, RewarderConfigError } from "../../rewards/rewarder.js";
+import { ConfigError } from "../errors.js";
+import { type LoadedReport, compareReports } from "./compare.js";
+import { type EvalRecord, readEvalRecords, serializeEvalRecord, taskOfRecord } from "./records.js";
+import { type EvalReport, computeReport } from "./report.js";
+import { writeReportFiles } from "./write-report.js";
+
+export interface RescoreOptions {
+  scorer: string;
+  /** A custom scorer module (JS/TS exporting `score`), registered under `scorer`. */
+  module?: string;
+  /** The LLM judge, for `--scorer judge`. */
+  judge?: { url: string; model: string };
+  /** @default RUN/rescored-<scorer> */
+  outputDir?: string;
+  /** Scorer worker threads. @default 2 */
+  workers?: number;
+}
+
+export interface RescoreResult {
+  outputDir: string;
+  report: EvalReport;
+  records: EvalRecord[];
+  /** The run's own report and the re-scored one, compared (first = original). */
+  comparison: ReturnType<typeof compareReports>;
+  /** Rollouts whose reward changed. */
+  changed: number;
+}
+
+export async function rescoreRun(runDir: string, options: RescoreOptions): Promise<RescoreResult> {
+  const path = join(runDir, "trajectories.jsonl");
+  if (!existsSync(path))
+    throw new ConfigError(
+      `${runDir}: no trajectories.jsonl; give a directory \`sandfarm eval\` wrote`,
+    );
+  if (existsSync(join(runDir, "journal.jsonl")))
+    throw new ConfigError(
+      `${runDir} is a training run; rescore reads eval runs (their records keep each task's ground truth)`,
+    );
+  const records = readEvalRecords(path);
+  let rewarder: Rewarder;
+  try {
+    rewarder = await Rewarder.create({
+      pool: { workers: options.workers ?? 2 },
+      ...(options.module ? { custom: { [options.scorer]: { module: options.module } } } : {}),
+      ...(options.judge
+        ? { judge: { baseURL: options.judge.url, model: options.judge.model } }
+        : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof RewarderConfigError)) throw error;
+    throw new ConfigError(`--module ${options.module ?? ""}: ${error.message}`, { cause: error });
+  }
+  let rescored: EvalRecord[];
+  try {
+    if (!rewarder.has(options.scorer))
+      throw new ConfigError(
+        `--scorer ${options.scorer}: no such scorer; known: ${rewarder.names().join(", ")}` +
+          (options.scorer === "judge" ? " (the judge needs --judge-url and --judge-model)" : "") +
+          " (or give --module PATH for a custom one)",
+      );
+    rescored = await Promise.all(
+      records.map(async (record): Promise<EvalRecord> => {
+        const outcome = await rewarder.reward({
+          task: { ...taskOfRecord(record), scorer: options.scorer },
+          answer: record.episode.answer,
+          mode: record.mode,
+          stopReason: record.episode.stopReason,
+        });
+        // An infrastructure failure of the episode stays one; the new scorer's outage is new.
+        const { scorer: _previous, ...rest } = record;
+        return {
+          ...rest,
+          reward: outcome.reward,
+          status: outcome.status,
+          trainable: outcome.trainable,
+          ...(outcome.scorer ? { scorer: outcome.scorer } : {}),
+        };
+      }),
+    );
+  } finally {
+    await rewarder.close();
+  }
+  const original = loadOriginal(runDir);
+  const outputDir = options.outputDir ?? join(runDir, `rescored-${options.scorer}`);
+  mkdirSync(outputDir, { recursive: true });
+  writeFileSync(
+    join(outputDir, "trajectories.jsonl"),
+    rescored.map((record) => `${serializeEvalRecord(record)}\n`).join(""),
+  );
+  const report = computeReport(rescored, {
+    runId: `${original?.runId ?? runDir}-rescored-${options.scorer}`,
+    modes: original?.modes ?? [...new Set(records.map((record) => record.mode))],
+    ...(original?.policy ? { policy: original.policy } : {}),
+    ...(original?.sandfarm ? { sandfarm: original.sandfarm } : {}),
+    taskFiles: original?.taskFiles ?? [],
+    scoring: { judge: options.judge?.model ?? null, routes: { "*": options.scorer } },
+    notes: [
+      ...(original?.notes ?? []),
+      `Re-scored from ${runDir} with the ${options.scorer} scorer for every task; no episode was rerun.`,
+    ],
+  });
+  writeReportFiles(outputDir, report);
+  const loaded: LoadedReport[] = [
+    {
+      dir: runDir,
+      report: original ?? computeReport(records, { runId: runDir, modes: report.modes }),
+    },
+    { dir: outputDir, report },
+  ];
+  return {
+    outputDir,
+    report,
+    records: rescored,
+    comparison: compareReports(loaded),
+    changed: rescored.filter((record, index) => record.reward !== records[index]!.reward).length,
+  };
+}
+
+function loadOriginal(runDir: string): EvalReport | undefined {
+  const path = join(runDir, "report.json");
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as EvalReport) : undefined;
+}

@@ -1,0 +1,338 @@
+/**
+ * `sandfarm eval`, the run: every task of the sets, in each mode, `repeats` times (per domain if
+ * configured), under the configured episode limits and concurrency, scored as it ends. Each
+ * rollout is appended to `trajectories.jsonl` (one fsynced line, the run's commit point) before
+ * it counts, so a crash loses at most the rollouts in flight: `--resume RUN_DIR` runs exactly the
+ * task/mode/repeat keys the file lacks (and again those lost to infrastructure failures), and a
+ * torn last line is cut off. The report (`report.json`, `.md`, `.html`) is computed from the
+ * file's records once every key is done.
+ *
+ * Run directory: `config.json` (the resolved config), `trajectories.jsonl`, `report.json`,
+ * `report.md`, `report.html`.
+ *
+ * @example
+ * const result = await runEvaluation({ config });
+ * result.report.domains.math?.gain;
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { readTasks } from "../../datasets/load.js";
+import type { Task } from "../../datasets/task.js";
+import { Rewarder } from "../../rewards/rewarder.js";
+import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/route.js";
+import { runEpisode } from "../agent/episode.js";
+import { ConfigError } from "../errors.js";
+import { Semaphore } from "../farm/groups.js";
+import { gitRevision, preflightPolicy } from "../farm/launch.js";
+import { raisePriority } from "../farm/priority.js";
+import { PolicyClient } from "../policy/client.js";
+import { createBackend } from "../sandbox/backend.js";
+import { SandboxPool } from "../sandbox/pool.js";
+import { SANDFARM_VERSION } from "../version.js";
+import { type EvalConfig, modesOf, parseEvalConfig } from "./config.js";
+import {
+  type EvalRecord,
+  EVAL_RECORD_SCHEMA_VERSION,
+  readEvalRecordsDetailed,
+  recordKey,
+  recordedTask,
+  serializeEvalRecord,
+} from "./records.js";
+import { type EvalReport, type Mode, type ReportMeta, computeReport } from "./report.js";
+import { writeReportFiles } from "./write-report.js";
+
+export interface EvalRunOptions {
+  /** A new run's config; unset with `resumeDir`. */
+  config?: EvalConfig;
+  /** Continue this run directory (its config.json is the config). */
+  resumeDir?: string;
+  /** Skip the policy endpoint's preflight. @default false */
+  skipDoctor?: boolean;
+  /** Shown at the top of the report (e.g. that the policy is a stub). */
+  notes?: string[];
+  /** Aborting stops starting rollouts and ends running ones; the report is not written. */
+  signal?: AbortSignal;
+  onProgress?: (progress: EvalProgress) => void;
+}
+
+export interface EvalProgress {
+  done: number;
+  total: number;
+  /** Already in the file when the run (re)started. */
+  resumed: number;
+  failed: number;
+  last?: { taskId: string; mode: Mode; reward: number; stopReason: string };
+}
+
+export interface EvalRunResult {
+  runDir: string;
+  /** Undefined when the run was cancelled before every rollout was done. */
+  report?: EvalReport;
+  records: EvalRecord[];
+  cancelled: boolean;
+}
+
+interface WorkItem {
+  task: Task;
+  mode: Mode;
+  repeat: number;
+}
+
+const TRAJECTORIES = "trajectories.jsonl";
+
+function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalConfig } {
+  if (options.resumeDir) {
+    const runDir = resolve(options.resumeDir);
+    const path = join(runDir, "config.json");
+    if (!existsSync(path))
+      throw new ConfigError(
+        `--resume ${options.resumeDir}: no config.json there; give a directory \`sandfarm eval\` created`,
+      );
+    return {
+      runDir,
+      config: parseEvalConfig(JSON.parse(readFileSync(path, "utf8")) as unknown, path),
+    };
+  }
+  if (!options.config)
+    throw new ConfigError("give task files (--tasks) or a config, or --resume RUN_DIR");
+  const id = options.config.id ?? `eval-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const runDir = resolve(options.config.outputDir ?? join(options.config.dir, id));
+  if (existsSync(join(runDir, TRAJECTORIES)))
+    throw new ConfigError(
+      `${runDir} already holds an eval run; continue it with \`sandfarm eval --resume ${runDir}\` or give another --output-dir`,
+    );
+  return { runDir, config: { ...options.config, id } };
+}
+
+interface LoadedTasks {
+  tasks: Task[];
+  /** Tasks kept per file, in config order. */
+  perFile: number[];
+}
+
+async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
+  config.tasks.forEach((file, index) => {
+    if (!existsSync(file))
+      throw new ConfigError(
+        `tasks[${index}]: no such file ${file}; give a JSONL, Parquet or Arrow task file`,
+      );
+  });
+  const tasks: Task[] = [];
+  const perFile: number[] = [];
+  const perDomain = new Map<string, number>();
+  // One id space across the files: a duplicate id names both places.
+  const knownIds = new Map<string, { file: string; where: string }>();
+  for (const file of config.tasks) {
+    let kept = 0;
+    for await (const task of readTasks(file, {
+      mapping: config.mapping,
+      knownIds,
+      ...(config.domains.length > 0 ? { domains: config.domains } : {}),
+    })) {
+      const count = perDomain.get(task.domain) ?? 0;
+      if (config.limit !== undefined && count >= config.limit) continue;
+      perDomain.set(task.domain, count + 1);
+      tasks.push(task);
+      kept++;
+    }
+    perFile.push(kept);
+  }
+  if (tasks.length === 0)
+    throw new ConfigError(
+      `no tasks in ${config.tasks.join(", ")}${config.domains.length > 0 ? ` for domains ${config.domains.join(", ")}` : ""}`,
+    );
+  return { tasks, perFile };
+}
+
+function fileHash(file: string): string {
+  return createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+/** The report's header facts; the same on a resumed run (they come from the files). */
+function reportMeta(config: EvalConfig, loaded: LoadedTasks, notes: readonly string[]): ReportMeta {
+  return {
+    runId: config.id!,
+    modes: modesOf(config),
+    policy: { model: config.policy.model, urls: config.policy.urls },
+    sandfarm: { version: SANDFARM_VERSION, git: gitRevision() },
+    taskFiles: config.tasks.map((file, index) => ({
+      file,
+      sha256: fileHash(file),
+      tasks: loaded.perFile[index]!,
+    })),
+    scoring: {
+      judge: config.rewards.judge?.model ?? null,
+      routes: config.rewards.judge ? EVALUATION_DOMAIN_ROUTES : DEFAULT_DOMAIN_ROUTES,
+    },
+    notes: [...notes],
+  };
+}
+
+export function repeatsFor(config: EvalConfig, domain: string): number {
+  return config.repeatsByDomain[domain] ?? config.repeats;
+}
+
+export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunResult> {
+  const { runDir, config } = runDirectory(options);
+  const loaded = await loadTasks(config);
+  const { tasks } = loaded;
+  const modes = modesOf(config);
+  if (!options.skipDoctor)
+    await preflightPolicy(config.policy, config.episode.maxTotalTokens, modes.includes("sandbox"));
+  mkdirSync(runDir, { recursive: true });
+  const configPath = join(runDir, "config.json");
+  if (!options.resumeDir) writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  const notesPath = join(runDir, "notes.json");
+  if (options.notes && !options.resumeDir)
+    writeFileSync(notesPath, `${JSON.stringify(options.notes)}\n`);
+  const notes: string[] = existsSync(notesPath)
+    ? (JSON.parse(readFileSync(notesPath, "utf8")) as string[])
+    : (options.notes ?? []);
+
+  // What the file already holds: the last record of a key wins; keys lost to infrastructure
+  // failures run again.
+  const trajectoriesPath = join(runDir, TRAJECTORIES);
+  const existing = readEvalRecordsDetailed(trajectoriesPath);
+  if (existing.tornBytes > 0) truncateSync(trajectoriesPath, existing.goodBytes);
+  const done = new Map<string, EvalRecord>();
+  for (const record of existing.records)
+    done.set(
+      recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
+      record,
+    );
+
+  const work: WorkItem[] = [];
+  for (const mode of modes)
+    for (const task of tasks)
+      for (let repeat = 0; repeat < repeatsFor(config, task.domain); repeat++) {
+        const previous = done.get(recordKey({ taskId: task.id, mode, repeat }));
+        if (previous && previous.status !== "infrastructure") continue;
+        work.push({ task, mode, repeat });
+      }
+  const total =
+    work.length + [...done.values()].filter((record) => record.status !== "infrastructure").length;
+  const progress: EvalProgress = {
+    done: total - work.length,
+    total,
+    resumed: total - work.length,
+    failed: 0,
+  };
+  options.onProgress?.({ ...progress });
+
+  const closers: (() => Promise<void> | void)[] = [];
+  const file = openSync(trajectoriesPath, "a");
+  closers.push(() => closeSync(file));
+  let cancelled = false;
+  try {
+    closers.push(raisePriority(config.nice));
+    const policy = new PolicyClient({
+      urls: config.policy.urls,
+      model: config.policy.model,
+      sampling: config.policy.sampling,
+      requestTimeoutMs: config.policy.requestTimeoutS * 1000,
+      retries: config.policy.retries,
+      cacheSaltPerVersion: false,
+    });
+    closers.push(() => policy.close());
+    const rewarder = await Rewarder.create({
+      overlongPenalty: config.rewards.overlongPenalty,
+      pool: { workers: config.scoring },
+      ...(config.rewards.judge
+        ? {
+            judge: { baseURL: config.rewards.judge.url, model: config.rewards.judge.model },
+            byDomain: EVALUATION_DOMAIN_ROUTES,
+          }
+        : {}),
+    });
+    closers.push(() => rewarder.close());
+    let pool: SandboxPool | undefined;
+    if (work.some((item) => item.mode === "sandbox")) {
+      pool = new SandboxPool(createBackend({ ...config.sandbox, runId: config.id! }), {
+        warmSize: Math.min(config.concurrency, 8),
+        maxConcurrentStarts: config.sandboxStarts,
+      });
+      closers.push(() => pool!.close());
+      await pool.start();
+    }
+
+    const slots = new Semaphore(config.concurrency);
+    const signal = options.signal;
+    await Promise.all(
+      work.map(async (item) => {
+        await slots.acquire();
+        try {
+          if (signal?.aborted) return;
+          const id = `${config.id}-${item.mode}-${item.task.id}-${item.repeat}`;
+          const episode = await runEpisode(
+            item.task,
+            item.mode,
+            { policy, ...(pool ? { sandboxes: pool } : {}) },
+            { rolloutId: id, groupId: `${config.id}-${item.mode}-${item.task.id}` },
+            {
+              maxTurns: config.episode.maxTurns,
+              maxTokensPerCall: config.episode.maxTokensPerCall,
+              maxTotalTokens: config.episode.maxTotalTokens,
+              timeoutMs: config.episode.timeoutS * 1000,
+              ...(signal ? { signal } : {}),
+            },
+          );
+          if (episode.stopReason === "cancelled") return;
+          const outcome = await rewarder.reward({
+            task: item.task,
+            answer: episode.answer,
+            mode: item.mode,
+            stopReason: episode.stopReason,
+          });
+          const record: EvalRecord = {
+            schemaVersion: EVAL_RECORD_SCHEMA_VERSION,
+            task: recordedTask(item.task),
+            mode: item.mode,
+            repeat: item.repeat,
+            reward: outcome.reward,
+            status: outcome.status,
+            trainable: outcome.trainable,
+            ...(outcome.scorer ? { scorer: outcome.scorer } : {}),
+            episode,
+          };
+          // The commit point: the whole line, then fsync.
+          writeSync(file, `${serializeEvalRecord(record)}\n`);
+          fsyncSync(file);
+          done.set(
+            recordKey({ taskId: item.task.id, mode: item.mode, repeat: item.repeat }),
+            record,
+          );
+          progress.done++;
+          if (!outcome.trainable) progress.failed++;
+          progress.last = {
+            taskId: item.task.id,
+            mode: item.mode,
+            reward: outcome.reward,
+            stopReason: episode.stopReason,
+          };
+          options.onProgress?.({ ...progress, last: { ...progress.last } });
+        } finally {
+          slots.release();
+        }
+      }),
+    );
+    cancelled = signal?.aborted ?? false;
+  } finally {
+    for (const closer of closers.reverse()) await closer();
+  }
+  const records = [...done.values()];
+  if (cancelled) return { runDir, records, cancelled };
+  const report = computeReport(records, reportMeta(config, loaded, notes));
+  writeReportFiles(runDir, report);
+  return { runDir, report, records, cancelled };
+}
