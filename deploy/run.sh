@@ -54,6 +54,12 @@ install_python_modules() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio python3-grpc-tools python3-protobuf python3-numpy >/dev/null
 }
 
+# Only the tests need a browser: the HTML report is opened in headless Chromium.
+setup_test_tools() {
+  install_debian_package chromium chromium "Chromium (the HTML report test)" || exit 1
+  echo "$(chromium --version 2>/dev/null | head -1)"
+}
+
 run_tests() {
   local failed=0 report=.vitest-report.json
   say "typecheck"
@@ -81,57 +87,65 @@ run_tests() {
   return "$failed"
 }
 
+# Starts the stub policy server (a test double speaking vLLM's wire format, never a model) with
+# one of its `recorded` scripts; sets STUB_PID and STUB_URL.
+start_stub() {
+  local script=$1 out
+  out=$(mktemp)
+  node --import tsx testing/vllm-stub/main.ts --scripts recorded --default-script "$script" --max-model-len 1048576 > "$out" &
+  STUB_PID=$!
+  for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.2; done
+  STUB_URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).baseURL)' "$out") ||
+    { kill "$STUB_PID"; rm -f "$out"; fail "the stub policy server did not start"; }
+  rm -f "$out"
+}
+
 demo() {
+  local started out eval_dir url model stub=""
+  started=$(date +%s)
+  out="runs/demo-$(date -u +%Y%m%dT%H%M%SZ)"
+  eval_dir="$out/eval"
   say "sandbox doctor"
   npx tsx orchestrator/cli/main.ts sandbox doctor || exit 1
-  say "a command in a fresh hardened sandbox"
-  npx tsx orchestrator/cli/main.ts sandbox exec --timeout 30 -- \
-    'python3 -c "import sympy as s; x = s.symbols(\"x\"); print(s.integrate(s.sin(x)**2, (x, 0, s.pi)))"; uname -sr; cat /etc/debian_version'
-  echo
-  say "the bundled sample tasks: counts by domain and answer type, every row checked"
-  npx tsx orchestrator/cli/main.ts dataset validate datasets/samples/*.jsonl || exit 1
-  say "the user message a long-context task gets in sandbox mode (its 50K-word documents stay in files)"
-  npx tsx orchestrator/cli/main.ts dataset prompt datasets/samples/long_context.jsonl --id long-context-003 | sed -n '/^--- user/,$p'
-  echo
-  say "rewards: math equivalence, a choice letter, IFEval instructions"
-  npx tsx orchestrator/cli/main.ts reward --scorer math --answer 'so \boxed{\dfrac{3}{4}}' --truth 0.75 || exit 1
-  npx tsx orchestrator/cli/main.ts reward --scorer choice --answer 'The answer is (C).' --truth C || exit 1
-  npx tsx orchestrator/cli/main.ts reward --scorer ifeval --answer 'all lower case, no title' \
-    --truth '[{"id": "change_case:english_lowercase"}, {"id": "detectable_format:title"}]' \
-    --options '{"aggregate": "fraction"}' || exit 1
-  echo
   if [ -n "${SANDFARM_POLICY_URL:-}" ] && [ -n "${SANDFARM_POLICY_MODEL:-}" ]; then
-    say "one episode: sandfarm run against the policy at $SANDFARM_POLICY_URL ($SANDFARM_POLICY_MODEL)"
-    npx tsx orchestrator/cli/main.ts run --domain math --answer-type math \
-      --query 'Find the remainder when 2^100 is divided by 7.' \
-      --output-dir "${TMPDIR:-/tmp}/sandfarm-demo-run" || exit 1
-    say "two training steps: sandfarm train on the bundled general and long-context samples, batches as Arrow files"
-    npx tsx orchestrator/cli/main.ts train examples/sandbox-rl.yaml \
-      --set "policy.urls=[$SANDFARM_POLICY_URL]" --set "policy.model=$SANDFARM_POLICY_MODEL" \
-      --set sink.kind=files --set run.steps=2 --set rollout.groupsPerStep=2 --set rollout.groupSize=4 \
-      --set "run.dir=${TMPDIR:-/tmp}/sandfarm-demo-runs" || exit 1
+    url=$SANDFARM_POLICY_URL
+    model=$SANDFARM_POLICY_MODEL
+    say "policy: $model at $url (from SANDFARM_POLICY_URL / SANDFARM_POLICY_MODEL)"
   else
-    say "one episode: sandfarm run against the stub policy server (a test double; set SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL for a real vLLM)"
-    local stub_out stub_pid url
-    stub_out=$(mktemp)
-    node --import tsx testing/vllm-stub/main.ts --scripts demo --default-script rl-1 > "$stub_out" &
-    stub_pid=$!
-    for _ in $(seq 1 50); do [ -s "$stub_out" ] && break; sleep 0.2; done
-    url=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).baseURL)' "$stub_out") || { kill "$stub_pid"; exit 1; }
-    npx tsx orchestrator/cli/main.ts run --query '[script:demo-math] What is 2^100 mod 7?' \
-      --policy-url "$url" --model stub-model --output-dir "${TMPDIR:-/tmp}/sandfarm-demo-run" || { kill "$stub_pid"; exit 1; }
-    say "two training steps: sandfarm train against the same stub (examples/stub-rl.yaml), batches as Arrow files"
-    npx tsx orchestrator/cli/main.ts train examples/stub-rl.yaml --set "policy.urls=[$url]" \
-      --set "run.dir=${TMPDIR:-/tmp}/sandfarm-demo-runs" || { kill "$stub_pid"; exit 1; }
-    kill "$stub_pid"
-    rm -f "$stub_out"
+    stub=yes
+    model=stub-model
+    say "policy: the STUB server replaying recorded solutions (no model runs here; set SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL for a real vLLM)"
+    echo "Every bundled sample task has a recorded solution (testing/vllm-stub/recorded/): real tool calls"
+    echo "that compute or look up the answer inside the sandbox, and a written answer for plain LLM mode."
+    echo "The scores below show the pipeline working end to end, not a model's ability; the token counts"
+    echo "are real prompt and completion sizes, in the stub tokenizer's units."
+    start_stub recorded
+    url=$STUB_URL
   fi
-  echo
-  echo "sandfarm eval and its report come next (issue 9); a training run's files are listed in the README (Training: sandfarm train)."
+  local note="Policy: $model at $url."
+  [ -n "$stub" ] && note="The policy is sandfarm's stub server replaying recorded solutions of the bundled samples (a test double, not a model): the scores show the pipeline working, not a model's ability; token counts are in the stub tokenizer's units."
+  say "sandfarm eval: the 85 bundled sample tasks, sandbox mode and plain LLM mode"
+  npx tsx orchestrator/cli/main.ts eval examples/eval-samples.yaml --policy-url "$url" --model "$model" \
+    --output-dir "$eval_dir" --note "$note" || { [ -n "$stub" ] && kill "$STUB_PID"; exit 1; }
+  if [ -n "$stub" ]; then
+    kill "$STUB_PID"
+    wait "$STUB_PID" 2>/dev/null
+    start_stub recorded-rl
+    url=$STUB_URL
+  fi
+  say "sandfarm train: two steps on the bundled general and long-context samples (examples/demo-rl.yaml), batches as Arrow files"
+  npx tsx orchestrator/cli/main.ts train examples/demo-rl.yaml --set "policy.urls=[$url]" --set "policy.model=$model" \
+    --set "run.dir=$out" --set run.id=train || { [ -n "$stub" ] && kill "$STUB_PID"; exit 1; }
+  [ -n "$stub" ] && kill "$STUB_PID"
+  say "done in $(( $(date +%s) - started )) s; the files"
+  echo "eval report       $eval_dir/report.md, $eval_dir/report.html (open it in a browser), $eval_dir/report.json"
+  echo "eval trajectories $eval_dir/trajectories.jsonl"
+  echo "training run      $out/train/: metrics.jsonl, trajectories.jsonl, batches/ (Arrow IPC), provenance.json"
+  echo "next              sandfarm compare RUN RUN | sandfarm rescore $eval_dir --scorer NAME | sandfarm export-sft $eval_dir"
 }
 
 case "${1:-}" in
-  test) setup; run_tests ;;
+  test) setup; setup_test_tools; run_tests ;;
   demo) setup; demo ;;
   setup) setup ;;
   *) echo "usage: bash deploy/run.sh demo|test|setup" >&2; exit 2 ;;
