@@ -5,18 +5,22 @@
  *
  * @example
  * sandfarm config check examples/sandbox-rl.yaml --set rollout.groupSize=4
+ * sandfarm config check --eval examples/eval-samples.yaml
  */
 import { Command } from "commander";
 import { farmConfigJsonSchema, loadFarmConfig } from "../farm/config.js";
 import { configReference } from "../farm/config-reference.js";
+import { evalConfigJsonSchema, loadEvalConfig } from "../eval/config.js";
 
 export function configCommand(): Command {
   const config = new Command("config").description("The run configuration file");
   config
     .command("schema")
     .description("Print the JSON Schema of the config file")
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(farmConfigJsonSchema(), null, 2)}\n`);
+    .option("--eval", "of an eval config (sandfarm eval) instead of a training config")
+    .action((options: { eval?: boolean }) => {
+      const schema = options.eval ? evalConfigJsonSchema() : farmConfigJsonSchema();
+      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
     });
   config
     .command("reference")
@@ -34,8 +38,12 @@ export function configCommand(): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .action((file: string, options: { set: string[] }) => {
-      process.stdout.write(`${JSON.stringify(loadFarmConfig(file, options.set), null, 2)}\n`);
+    .option("--eval", "an eval config (sandfarm eval) instead of a training config")
+    .action((file: string, options: { set: string[]; eval?: boolean }) => {
+      const config = options.eval
+        ? loadEvalConfig(file, options.set)
+        : loadFarmConfig(file, options.set);
+      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     });
   return config;
 }

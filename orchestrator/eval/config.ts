@@ -80,6 +80,11 @@ export function loadEvalConfig(path: string, overrides: readonly string[] = []):
   return parseEvalConfig(readConfigFile(path, overrides), path);
 }
 
+/** The JSON Schema of the eval config file. */
+export function evalConfigJsonSchema(): unknown {
+  return z.toJSONSchema(evalConfigSchema, { io: "input", unrepresentable: "any" });
+}
+
 /** The modes a config runs, in report order. */
 export function modesOf(config: Pick<EvalConfig, "mode">): ("sandbox" | "llm")[] {
   return config.mode === "both" ? ["sandbox", "llm"] : [config.mode];

@@ -5,6 +5,7 @@
  * @example
  * writeFileSync("docs/config.md", configReference());
  */
+import { evalConfigJsonSchema } from "../eval/config.js";
 import { farmConfigJsonSchema } from "./config.js";
 
 interface JsonSchema {
@@ -68,9 +69,24 @@ export function configReference(): string {
     "`SANDFARM_JUDGE_API_KEY` come from the environment. `sandfarm config schema` prints the JSON",
     "Schema; `sandfarm config check FILE` validates a file and prints it with every default filled.",
     "",
+    "## `sandfarm train`",
+    "",
     "| key | type | default | meaning |",
     "|---|---|---|---|",
   ];
   rows(farmConfigJsonSchema() as JsonSchema, "", out);
+  out.push(
+    "",
+    "## `sandfarm eval`",
+    "",
+    "The same file format; `policy`, `sandbox`, `episode` and `rewards` are the training keys above,",
+    "so one model's settings carry over. Flags set the top-level keys (`--tasks`, `--mode`,",
+    "`--repeats`, `--output-dir`, `--concurrency`, `--limit`, `--domains`; `--policy-url` and `--model`",
+    "set `policy.urls` and `policy.model`). `sandfarm config check --eval FILE` validates one.",
+    "",
+    "| key | type | default | meaning |",
+    "|---|---|---|---|",
+  );
+  rows(evalConfigJsonSchema() as JsonSchema, "", out);
   return `${out.join("\n")}\n`;
 }
