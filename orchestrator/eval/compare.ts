@@ -9,8 +9,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { ConfigError } from "../errors.js";
-import type { EvalReport, Mode } from "./report.js";
+import { type EvalReport, type Mode, REPORT_SCHEMA_VERSION } from "./report.js";
 
 export interface ComparedRun {
   /** The run directory as given. */
@@ -18,6 +19,8 @@ export interface ComparedRun {
   runId: string;
   model: string | null;
   modes: Mode[];
+  /** The run's report notes (e.g. that its policy was the stub). */
+  notes: string[];
 }
 
 export interface ComparisonRow {
@@ -27,6 +30,8 @@ export interface ComparisonRow {
   /** Per run, in the order given; null where the run has no such rollouts. */
   scores: (number | null)[];
   n: (number | null)[];
+  /** Per run, rollouts lost to infrastructure failures (not scored); null for a gap. */
+  failed: (number | null)[];
   /** Per run, its score minus the first run's; null for the first run or a gap. */
   deltas: (number | null)[];
 }
@@ -51,17 +56,50 @@ export interface LoadedReport {
   report: EvalReport;
 }
 
-/** Reads RUN/report.json; a directory without one is named with the fix. */
+const summarySchema = z.looseObject({
+  score: z.number().min(0).max(1),
+  n: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+const modesSchema = {
+  sandbox: summarySchema.optional(),
+  llm: summarySchema.optional(),
+  gain: z.number().nullable(),
+};
+
+/** What compare and the renderings read of a report, checked before use. */
+const reportSchema = z.looseObject({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  kind: z.literal("sandfarm-eval-report"),
+  runId: z.string(),
+  modes: z.array(z.enum(["sandbox", "llm"])),
+  policy: z.looseObject({ model: z.string() }).nullable(),
+  notes: z.array(z.string()),
+  domains: z.record(z.string(), z.looseObject(modesSchema)),
+  overall: z.looseObject(modesSchema),
+});
+
+/** Reads RUN/report.json; a directory without one, or a damaged one, is named with the fix. */
 export function loadReport(dir: string): LoadedReport {
   const path = join(dir, "report.json");
   if (!existsSync(path))
     throw new ConfigError(
       `${dir}: no report.json; give a directory \`sandfarm eval\` wrote (or run \`sandfarm eval --resume ${dir}\` to finish it)`,
     );
-  const report = JSON.parse(readFileSync(path, "utf8")) as EvalReport;
-  if (report.kind !== "sandfarm-eval-report")
-    throw new ConfigError(`${path}: not a sandfarm eval report (kind ${String(report.kind)})`);
-  return { dir, report };
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`${path}: not JSON (${(error as Error).message})`);
+  }
+  const parsed = reportSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(
+      `${path}: not a sandfarm eval report this version reads (${issue.path.join(".") || "(report)"}: ${issue.message})`,
+    );
+  }
+  return { dir, report: value as EvalReport };
 }
 
 export function compareReports(loaded: readonly LoadedReport[]): Comparison {
@@ -76,7 +114,7 @@ export function compareReports(loaded: readonly LoadedReport[]): Comparison {
   const rowFor = (
     domain: string,
     mode: Mode,
-    pick: (report: EvalReport) => { score: number; n: number } | undefined,
+    pick: (report: EvalReport) => { score: number; n: number; failed: number } | undefined,
   ) => {
     const picked = reports.map(pick);
     const scores = picked.map((summary) => (summary && summary.n > 0 ? summary.score : null));
@@ -86,6 +124,7 @@ export function compareReports(loaded: readonly LoadedReport[]): Comparison {
       mode,
       scores,
       n: picked.map((summary) => summary?.n ?? null),
+      failed: picked.map((summary) => summary?.failed ?? null),
       deltas: scores.map((score, index) =>
         index === 0 || score === null || base === null || base === undefined ? null : score - base,
       ),
@@ -106,6 +145,7 @@ export function compareReports(loaded: readonly LoadedReport[]): Comparison {
       runId: report.runId,
       model: report.policy?.model ?? null,
       modes: report.modes,
+      notes: report.notes,
     })),
     domains,
     rows,

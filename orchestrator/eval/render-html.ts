@@ -15,7 +15,7 @@
  */
 import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
 import type { Comparison, ComparisonRow } from "./compare.js";
-import type { EvalReport, Mode, ModeSummary, TokenSummary } from "./report.js";
+import type { EvalReport, Mode, ModeSummary, ModeTokens } from "./report.js";
 
 /** Sandbox vs plain LLM mode, everywhere: solid for scores and completions, light for prompts. */
 export const MODE_COLORS: Record<Mode, { solid: string; light: string }> = {
@@ -457,20 +457,11 @@ function capabilityChart(report: EvalReport): string {
   );
 }
 
-function tokenRatio(
-  tokens: Partial<Record<Mode, TokenSummary>>,
-  kind: "prompt" | "completion" | "total",
-): number | null {
-  const llm = tokens.llm?.perRollout[kind];
-  const sandbox = tokens.sandbox?.perRollout[kind];
-  return sandbox === undefined || llm === undefined || llm === 0 ? null : sandbox / llm;
-}
-
 function tokenChart(report: EvalReport, modes: readonly Mode[]): string {
   const title = "Tokens per rollout";
-  const rows: { domain: string; tokens: Partial<Record<Mode, TokenSummary>> }[] = Object.entries(
-    report.tokens.byDomain,
-  ).map(([domain, tokens]) => ({ domain, tokens }));
+  const rows: { domain: string; tokens: ModeTokens }[] = Object.entries(report.tokens.byDomain).map(
+    ([domain, tokens]) => ({ domain, tokens }),
+  );
   if (rows.length === 0 || modes.length === 0) return noData("tokens", title, "no rollouts");
   rows.push({ domain: OVERALL, tokens: report.tokens });
   const totals = rows.flatMap((row) =>
@@ -482,7 +473,7 @@ function tokenChart(report: EvalReport, modes: readonly Mode[]): string {
     ticks.push({ value, label: tokenCount(value) });
   const both = modes.length === 2;
   const groups: GroupSpec[] = rows.map((row) => {
-    const ratio = tokenRatio(row.tokens, "total");
+    const ratio = row.tokens.ratio?.total ?? null;
     return {
       label: row.domain,
       emphasis: row.domain === OVERALL,
@@ -872,7 +863,14 @@ function compareHeader(comparison: Comparison): string {
       : `<aside class="notes" role="note"><strong>Partial</strong><ul><li>Not every run evaluated ${comparison.partial
           .map((domain) => `<b>${esc(domain)}</b>`)
           .join(", ")}; those rows have gaps.</li></ul></aside>`;
-  return `<header><div class="kicker">sandfarm compare</div><h1>${comparison.runs.length} runs</h1><table class="numbers runs"><thead><tr><th>run</th><th>run id</th><th>model</th><th>modes</th><th>directory</th></tr></thead><tbody>${rows}</tbody></table></header>${partial}`;
+  const runNotes = comparison.runs.flatMap((run, index) =>
+    run.notes.map((note) => `<li><b>#${index + 1}</b> ${esc(note)}</li>`),
+  );
+  const notes =
+    runNotes.length === 0
+      ? ""
+      : `<aside class="notes" role="note"><strong>Notes of the runs</strong><ul>${runNotes.join("")}</ul></aside>`;
+  return `${notes}<header><div class="kicker">sandfarm compare</div><h1>${comparison.runs.length} runs</h1><table class="numbers runs"><thead><tr><th>run</th><th>run id</th><th>model</th><th>modes</th><th>directory</th></tr></thead><tbody>${rows}</tbody></table></header>${partial}`;
 }
 
 export function renderCompareHtml(comparison: Comparison): string {

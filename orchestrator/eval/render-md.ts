@@ -89,17 +89,13 @@ function tokenTable(report: EvalReport): string {
     ...(modes.length === 2 ? ["sandbox / LLM (total)"] : []),
   ];
   const rows = Object.entries(report.tokens.byDomain).map(([domain, tokens]) => {
-    const sandbox = tokens.sandbox?.perRollout.total;
-    const llm = tokens.llm?.perRollout.total;
     return [
       cell(domain),
       ...modes.flatMap((mode) => [
         whole(tokens[mode]?.perRollout.prompt),
         whole(tokens[mode]?.perRollout.completion),
       ]),
-      ...(modes.length === 2
-        ? [ratioText(sandbox !== undefined && llm ? sandbox / llm : null)]
-        : []),
+      ...(modes.length === 2 ? [ratioText(tokens.ratio?.total)] : []),
     ];
   });
   rows.push([
@@ -187,7 +183,11 @@ export function renderCompareMarkdown(comparison: Comparison): string {
   const parts = [`# sandfarm compare\n`];
   parts.push(
     runs
-      .map((run, index) => `- run ${index + 1}: \`${cell(run.dir)}\` ${cell(name(index))}`)
+      .map(
+        (run, index) =>
+          `- run ${index + 1}: \`${cell(run.dir)}\` ${cell(name(index))}` +
+          run.notes.map((note) => `\n  - note: ${cell(note)}`).join(""),
+      )
       .join("\n") + "\n",
   );
   const header = [

@@ -111,6 +111,13 @@ describe("computeReport on the fixture run", () => {
     expect(report.tokens.sandbox!.total).toBe(sandboxTotal);
     expect(report.tokens.llm!.total).toBe(llmTotal);
     expect(report.tokens.ratio!.total).toBeCloseTo(sandboxTotal / 11 / (llmTotal / 9), 12);
+    expect(report.tokens.byDomain.long_context!.ratio).toEqual({
+      prompt: 9000 / 260_000,
+      completion: 450 / 450,
+      total: 9450 / 260_450,
+    });
+    // A domain without plain-mode rollouts has no ratio.
+    expect(report.tokens.byDomain.software!.ratio).toBeNull();
   });
 
   it("reports turns and stop reasons per mode", () => {

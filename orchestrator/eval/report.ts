@@ -13,7 +13,8 @@
  * - capability usage: share of a domain's sandbox-mode turns whose tool call used the capability.
  * - tokens: the server's usage summed over every call (`prompt` counts a conversation's prefix
  *   again on each call: what the server prefilled, before prefix caching), over every rollout
- *   including failed ones (they were spent); `perRollout` divides by the rollouts.
+ *   including failed ones (they were spent); `perRollout` divides by the rollouts; `ratio` is
+ *   sandbox / LLM of the per-rollout means, overall and per domain.
  * - overall: the same over all rollouts (`score`), and `macroScore`, the mean of domain scores.
  *
  * @example
@@ -55,6 +56,15 @@ export interface OverallModeSummary extends ModeSummary {
   macroScore: number;
 }
 
+/** sandbox / LLM of the per-rollout means; null where a mode is missing or its value is 0. */
+export interface TokenRatio {
+  prompt: number | null;
+  completion: number | null;
+  total: number | null;
+}
+
+export type ModeTokens = Partial<Record<Mode, TokenSummary>> & { ratio: TokenRatio | null };
+
 export type CapabilityUsage = Record<Capability, number> & { turns: number };
 
 export interface ReportMeta {
@@ -86,11 +96,8 @@ export interface EvalReport {
   domains: Record<string, Partial<Record<Mode, ModeSummary>> & { gain: number | null }>;
   overall: Partial<Record<Mode, OverallModeSummary>> & { gain: number | null };
   capability_usage: Record<string, CapabilityUsage>;
-  tokens: Partial<Record<Mode, TokenSummary>> & {
-    /** sandbox / LLM, per kind of token; null without both modes or with an LLM total of 0. */
-    ratio: { prompt: number | null; completion: number | null; total: number | null } | null;
-    byDomain: Record<string, Partial<Record<Mode, TokenSummary>>>;
-  };
+  /** Over all rollouts, and per domain. */
+  tokens: ModeTokens & { byDomain: Record<string, ModeTokens> };
   stop_reasons: Partial<Record<Mode, Record<string, number>>>;
 }
 
@@ -202,8 +209,13 @@ const gainOf = (entry: Partial<Record<Mode, ModeSummary>>): number | null =>
     ? entry.sandbox.score - entry.llm.score
     : null;
 
-const ratio = (a: number | undefined, b: number | undefined): number | null =>
-  a === undefined || b === undefined || b === 0 ? null : a / b;
+function tokenRatio(tokens: Partial<Record<Mode, TokenSummary>>): TokenRatio | null {
+  const { sandbox, llm } = tokens;
+  if (!sandbox || !llm) return null;
+  const ratio = (kind: keyof TokenSummary["perRollout"]) =>
+    llm.perRollout[kind] === 0 ? null : sandbox.perRollout[kind] / llm.perRollout[kind];
+  return { prompt: ratio("prompt"), completion: ratio("completion"), total: ratio("total") };
+}
 
 export function computeReport(records: readonly EvalRecord[], meta: ReportMeta): EvalReport {
   const modes = [...meta.modes];
@@ -214,7 +226,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
   for (const domain of domainNames) {
     const mine = records.filter((record) => record.task.domain === domain);
     const entry: EvalReport["domains"][string] = { gain: null };
-    const tokens: Partial<Record<Mode, TokenSummary>> = {};
+    const tokens: ModeTokens = { ratio: null };
     for (const mode of modes) {
       const ofMode = mine.filter((record) => record.mode === mode);
       if (ofMode.length === 0) continue;
@@ -222,6 +234,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
       tokens[mode] = entry[mode].tokens;
     }
     entry.gain = gainOf(entry);
+    tokens.ratio = tokenRatio(tokens);
     domains[domain] = entry;
     byDomain[domain] = tokens;
     if (mine.some((record) => record.mode === "sandbox"))
@@ -252,13 +265,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     stop_reasons[mode] = overall[mode].stopReasons;
   }
   overall.gain = gainOf(overall);
-  if (tokens.sandbox && tokens.llm) {
-    tokens.ratio = {
-      prompt: ratio(tokens.sandbox.perRollout.prompt, tokens.llm.perRollout.prompt),
-      completion: ratio(tokens.sandbox.perRollout.completion, tokens.llm.perRollout.completion),
-      total: ratio(tokens.sandbox.perRollout.total, tokens.llm.perRollout.total),
-    };
-  }
+  tokens.ratio = tokenRatio(tokens);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     kind: "sandfarm-eval-report",

@@ -64,6 +64,11 @@ describe("compare", () => {
     expect(markdown).toContain("| math | sandbox | 75.0 | 100.0 | +25.0 |");
     expect(markdown).toContain("| software | sandbox | 50.0 | - | - |");
     expect(markdown).toContain("Not every run evaluated: software");
+    // Each run's notes travel with it (the fixture's says the policy was the stub).
+    expect(comparison.runs[0]!.notes).toEqual(fixtureReport().notes);
+    expect(markdown).toContain(`  - note: ${fixtureReport().notes[0]}`);
+    expect(row("chemistry", "sandbox").failed).toEqual([1, 1]);
+    expect(row("software", "sandbox").failed).toEqual([0, null]);
   });
 
   it("needs two runs, each with a report", () => {
@@ -71,6 +76,13 @@ describe("compare", () => {
     const empty = join(root, "empty");
     mkdirSync(empty);
     expect(() => loadReport(empty)).toThrow(`${empty}: no report.json`);
+    writeFileSync(
+      join(empty, "report.json"),
+      JSON.stringify({ ...fixtureReport(), modes: ["gpu"] }),
+    );
+    expect(() => loadReport(empty)).toThrow(
+      `${join(empty, "report.json")}: not a sandfarm eval report this version reads (modes.0: Invalid option`,
+    );
   });
 });
 
