@@ -132,7 +132,9 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
       process.exitCode = 130;
       return;
     }
-    const where = relative(process.cwd(), result.runDir) || ".";
+    // Relative when under the working directory, else absolute.
+    const inside = relative(process.cwd(), result.runDir);
+    const where = inside === "" ? "." : inside.startsWith("..") ? result.runDir : inside;
     process.stdout.write(`${scoreTable(result.report)}\n`);
     process.stdout.write(
       ["report.json", "report.md", "report.html", "trajectories.jsonl"]
