@@ -4,6 +4,7 @@
  */
 import { runBridgeBenchmark } from "./bridge.js";
 import { runEpisodeBenchmark } from "./episode.js";
+import { runEvalBenchmark } from "./eval.js";
 import { runExecBenchmark } from "./exec.js";
 import { runFarmBenchmark } from "./farm.js";
 import { runRewardsBenchmark } from "./rewards.js";
@@ -16,6 +17,7 @@ const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   episode: runEpisodeBenchmark,
   bridge: runBridgeBenchmark,
   farm: runFarmBenchmark,
+  eval: runEvalBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);

@@ -212,10 +212,11 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
       record,
     );
 
+  // Modes interleaved, so plain-mode rollouts (no sandbox) run while sandboxes start.
   const work: WorkItem[] = [];
-  for (const mode of modes)
-    for (const task of tasks)
-      for (let repeat = 0; repeat < repeatsFor(config, task.domain); repeat++) {
+  for (const task of tasks)
+    for (let repeat = 0; repeat < repeatsFor(config, task.domain); repeat++)
+      for (const mode of modes) {
         const previous = done.get(recordKey({ taskId: task.id, mode, repeat }));
         if (previous && previous.status !== "infrastructure") continue;
         work.push({ task, mode, repeat });
