@@ -96,13 +96,24 @@ start_stub() {
   STUB_PID=$!
   for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.2; done
   STUB_URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).baseURL)' "$out") ||
-    { kill "$STUB_PID"; rm -f "$out"; fail "the stub policy server did not start"; }
+    { rm -f "$out"; fail "the stub policy server did not start"; }
   rm -f "$out"
+}
+
+stop_stub() {
+  if [ -n "${STUB_PID:-}" ]; then
+    kill "$STUB_PID" 2>/dev/null
+    wait "$STUB_PID" 2>/dev/null
+    STUB_PID=""
+  fi
 }
 
 demo() {
   local started out eval_dir url model stub=""
   started=$(date +%s)
+  # The stub goes with the demo, however it ends (Ctrl-C included).
+  trap stop_stub EXIT
+  trap 'exit 130' INT TERM
   out="runs/demo-$(date -u +%Y%m%dT%H%M%SZ)"
   eval_dir="$out/eval"
   say "sandbox doctor"
@@ -116,7 +127,8 @@ demo() {
     model=stub-model
     say "policy: the STUB server replaying recorded solutions (no model runs here; set SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL for a real vLLM)"
     echo "Every bundled sample task has a recorded solution (testing/vllm-stub/recorded/): real tool calls"
-    echo "that compute or look up the answer inside the sandbox, and a written answer for plain LLM mode."
+    echo "that compute or look up the answer inside the sandbox (pure-knowledge choice questions: the"
+    echo "reasoning names the letter, a command writes it), and a written answer for plain LLM mode."
     echo "The scores below show the pipeline working end to end, not a model's ability; the token counts"
     echo "are real prompt and completion sizes, in the stub tokenizer's units."
     start_stub recorded
@@ -126,17 +138,16 @@ demo() {
   [ -n "$stub" ] && note="The policy is sandfarm's stub server replaying recorded solutions of the bundled samples (a test double, not a model): the scores show the pipeline working, not a model's ability; token counts are in the stub tokenizer's units."
   say "sandfarm eval: the 85 bundled sample tasks, sandbox mode and plain LLM mode"
   npx tsx orchestrator/cli/main.ts eval examples/eval-samples.yaml --policy-url "$url" --model "$model" \
-    --output-dir "$eval_dir" --note "$note" || { [ -n "$stub" ] && kill "$STUB_PID"; exit 1; }
+    --output-dir "$eval_dir" --note "$note" || exit 1
   if [ -n "$stub" ]; then
-    kill "$STUB_PID"
-    wait "$STUB_PID" 2>/dev/null
+    stop_stub
     start_stub recorded-rl
     url=$STUB_URL
   fi
   say "sandfarm train: two steps on the bundled general and long-context samples (examples/demo-rl.yaml), batches as Arrow files"
   npx tsx orchestrator/cli/main.ts train examples/demo-rl.yaml --set "policy.urls=[$url]" --set "policy.model=$model" \
-    --set "run.dir=$out" --set run.id=train || { [ -n "$stub" ] && kill "$STUB_PID"; exit 1; }
-  [ -n "$stub" ] && kill "$STUB_PID"
+    --set "run.dir=$out" --set run.id=train || exit 1
+  stop_stub
   say "done in $(( $(date +%s) - started )) s; the files"
   echo "eval report       $eval_dir/report.md, $eval_dir/report.html (open it in a browser), $eval_dir/report.json"
   echo "eval trajectories $eval_dir/trajectories.jsonl"

@@ -87,7 +87,7 @@ describe("sandfarm eval", () => {
       "stub replay",
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain("| math | 100.0 | 100.0 | +0.0 | 2 / 2 |");
+    expect(run.stdout).toContain("| math | 100.0 | 100.0 | 0.0 | 2 / 2 |");
     const report = reportOf(runDir);
     expect(Object.keys(report.domains)).toEqual(["math"]);
     expect(report.notes).toEqual(["stub replay"]);
@@ -179,12 +179,25 @@ describe("sandfarm eval", () => {
       "--model",
       "stub-model",
     );
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`tasks[0]: no such file ${join(dir, "nope.jsonl")}`);
 
-    const both = await sandfarm("eval", "--resume", join(dir, "from-config"), "--tasks", "x.jsonl");
-    expect(both.stderr).toContain("--resume continues a run with its own config");
+    const both = await sandfarm(
+      "eval",
+      "--resume",
+      join(dir, "from-config"),
+      "--tasks",
+      "x.jsonl",
+      "--policy-url",
+      stub.baseURL,
+    );
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain(
+      "--resume continues a run with its own config (RUN_DIR/config.json); drop --tasks, --policy-url",
+    );
 
     const zero = await sandfarm("eval", "--tasks", "x.jsonl", "--repeats", "0");
+    expect(zero.code).toBe(1);
     expect(zero.stderr).toContain(
       "--repeats <n>' argument '0' is invalid. must be a whole number >= 1",
     );
@@ -202,7 +215,7 @@ describe("sandfarm compare, rescore, export-sft", () => {
       html,
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain("| math | LLM | 100.0 | 100.0 | +0.0 |");
+    expect(run.stdout).toContain("| math | LLM | 100.0 | 100.0 | 0.0 |");
     expect(run.stdout).toContain("| chemistry | LLM | 100.0 | - | - |");
     expect(run.stdout).toContain("Not every run evaluated: chemistry");
     expect(readFileSync(html, "utf8")).toContain('data-chart="compare"');

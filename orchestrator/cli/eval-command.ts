@@ -62,6 +62,7 @@ function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unkn
   if (flags.concurrency !== undefined) input.concurrency = flags.concurrency;
   if (flags.limit !== undefined) input.limit = flags.limit;
   if (flags.domains) input.domains = flags.domains;
+  if (flags.note.length > 0) input.notes = flags.note;
   const urls =
     flags.policyUrl ??
     (policy.urls === undefined && process.env.SANDFARM_POLICY_URL
@@ -87,10 +88,31 @@ function progressLine(progress: EvalProgress): string {
 }
 
 async function evaluate(configPath: string | undefined, flags: EvalFlags): Promise<void> {
-  if (flags.resume && (configPath || flags.tasks || flags.set.length > 0))
-    throw new ConfigError(
-      "--resume continues a run with its own config (RUN_DIR/config.json); give no config, --tasks or --set with it",
-    );
+  if (flags.resume) {
+    const given = [
+      configPath ? "a config file" : "",
+      ...(
+        [
+          ["--tasks", flags.tasks],
+          ["--mode", flags.mode],
+          ["--repeats", flags.repeats],
+          ["--policy-url", flags.policyUrl],
+          ["--model", flags.model],
+          ["--output-dir", flags.outputDir],
+          ["--concurrency", flags.concurrency],
+          ["--limit", flags.limit],
+          ["--domains", flags.domains],
+        ] as const
+      ).map(([flag, value]) => (value === undefined ? "" : flag)),
+      flags.set.length > 0 ? "--set" : "",
+      flags.note.length > 0 ? "--note" : "",
+    ].filter(Boolean);
+    if (given.length > 0)
+      throw new ConfigError(
+        `--resume continues a run with its own config (RUN_DIR/config.json); drop ${given.join(", ")} ` +
+          "(a different policy or set of tasks is a new run)",
+      );
+  }
   const config = flags.resume
     ? undefined
     : parseEvalConfig(evalConfigInput(configPath, flags), configPath ?? "the flags");
@@ -105,7 +127,6 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
       ...(config ? { config } : {}),
       ...(flags.resume ? { resumeDir: flags.resume } : {}),
       skipDoctor: !flags.doctor,
-      ...(flags.note.length > 0 ? { notes: flags.note } : {}),
       signal: controller.signal,
       onProgress: (progress) => {
         if (tty) {

@@ -52,6 +52,10 @@ export const evalConfigSchema = z.strictObject({
   concurrency: z.number().int().min(1).default(8).describe("Episodes running at once."),
   sandboxStarts: z.number().int().min(1).default(4).describe("Sandboxes starting at once."),
   scoring: z.number().int().min(1).default(2).describe("Scorer worker threads."),
+  notes: z
+    .array(z.string())
+    .default([])
+    .describe("Shown at the top of the report, e.g. what the policy was (`--note`)."),
   nice: z
     .number()
     .int()

@@ -13,7 +13,7 @@ import {
   appendFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPrompt } from "../../datasets/prompts.js";
 import { readTasks } from "../../datasets/load.js";
@@ -33,7 +33,9 @@ import {
 import { capabilitiesOf, CAPABILITIES, type Capability } from "../agent/capabilities.js";
 import { toolDefinitions } from "../tools/definitions.js";
 import { parseEvalConfig } from "./config.js";
-import { readEvalRecords, recordKey } from "./records.js";
+import { exportSft } from "./export-sft.js";
+import { type EvalRecord, readEvalRecords, recordKey } from "./records.js";
+import { rescoreRun } from "./rescore.js";
 import type { EvalReport } from "./report.js";
 import { runEvaluation } from "./run-eval.js";
 
@@ -97,8 +99,7 @@ describe("sandfarm eval on recorded solutions", () => {
 
   beforeAll(async () => {
     const result = await runEvaluation({
-      config: config({ outputDir: join(dir, "run") }),
-      notes: ["stub replay"],
+      config: config({ outputDir: join(dir, "run"), notes: ["stub replay"] }),
     });
     runDir = result.runDir;
     report = result.report!;
@@ -119,8 +120,8 @@ describe("sandfarm eval on recorded solutions", () => {
     expect(JSON.parse(readFileSync(join(runDir, "report.json"), "utf8"))).toEqual(report);
     expect(report.notes).toEqual(["stub replay"]);
     expect(report.taskFiles.map((entry) => [entry.file, entry.tasks])).toEqual([
-      [MATH, 2],
-      [GENERAL, 2],
+      [resolve(MATH), 2],
+      [resolve(GENERAL), 2],
     ]);
   });
 
@@ -261,6 +262,53 @@ describe("an interrupted eval run", () => {
     expect(second.report!.rollouts).toEqual({ llm: 12 });
     expect(second.report!.overall.llm!.n).toBe(12);
   }, 120_000);
+
+  it("runs a rollout lost to an infrastructure failure again, and only the new one counts", async () => {
+    const outputDir = join(dir, "infra");
+    await runEvaluation({ config: config({ outputDir, mode: "llm", repeats: 1, limit: 1 }) });
+    const path = join(outputDir, "trajectories.jsonl");
+    const [first, second] = readFileSync(path, "utf8").trim().split("\n");
+    // As if the first rollout's policy call had failed.
+    const failed = {
+      ...(JSON.parse(first!) as EvalRecord),
+      reward: 0,
+      status: "infrastructure",
+      trainable: false,
+    };
+    writeFileSync(path, `${JSON.stringify(failed)}\n${second}\n`);
+
+    const resumed = await runEvaluation({ resumeDir: outputDir });
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(3);
+    const records = readEvalRecords(path);
+    expect(records.map((record) => [record.task.id, record.trainable])).toEqual([
+      [failed.task.id === "math-001" ? "general-single-001" : "math-001", true],
+      [failed.task.id, true],
+    ]);
+    expect(resumed.report!.overall.llm).toMatchObject({ n: 2, failed: 0 });
+    expect(resumed.report!.rollouts).toEqual({ llm: 2 });
+    // Everything that reads the run sees each key once.
+    expect(exportSft(outputDir, { output: join(dir, "infra-sft.jsonl") }).read).toBe(2);
+    const rescored = await rescoreRun(outputDir, { scorer: "exact", workers: 1 });
+    expect(rescored.records).toHaveLength(2);
+    expect(rescored.report.rollouts).toEqual({ llm: 2 });
+  }, 60_000);
+
+  it("refuses to resume when a task file changed", async () => {
+    const file = join(dir, "tasks.jsonl");
+    writeFileSync(file, readFileSync(MATH, "utf8").split("\n").slice(0, 2).join("\n") + "\n");
+    const outputDir = join(dir, "changed");
+    await runEvaluation({ config: config({ tasks: [file], outputDir, mode: "llm", repeats: 1 }) });
+    expect(JSON.parse(readFileSync(join(outputDir, "task-files.json"), "utf8"))).toEqual([
+      { file, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string },
+    ]);
+    writeFileSync(file, readFileSync(MATH, "utf8").split("\n").slice(0, 1).join("\n") + "\n");
+    await expect(runEvaluation({ resumeDir: outputDir })).rejects.toThrow(
+      new RegExp(
+        `${file} changed since the eval run started \\(sha256 [0-9a-f]{12}\\.\\.\\. is now [0-9a-f]{12}\\.\\.\\.\\); restore the file or start a new run`,
+      ),
+    );
+  }, 60_000);
 
   it("refuses to start over a finished run and names --resume", async () => {
     const outputDir = join(dir, "twice");

@@ -10,13 +10,13 @@
  * @example
  * const summary = exportSft("runs/eval-1", { minReward: 1, output: "sft.jsonl" });
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Episode } from "../agent/episode-record.js";
-import { parseEpisode } from "../agent/episode-record.js";
+import { existsSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { z } from "zod";
+import { type Episode, parseEpisode } from "../agent/episode-record.js";
 import { ConfigError } from "../errors.js";
 import { toolDefinitions } from "../tools/definitions.js";
-import { readEvalRecords } from "./records.js";
+import { readEvalRecords, readJsonLines } from "./records.js";
 
 export interface SftOptions {
   /** @default 1 */
@@ -61,6 +61,12 @@ export interface SftSummary {
   skipped: Record<string, number>;
 }
 
+const trainingLineSchema = z.looseObject({
+  reward: z.number(),
+  status: z.string(),
+  episode: z.unknown(),
+});
+
 interface Candidate {
   episode: Episode;
   reward: number;
@@ -75,28 +81,19 @@ function candidatesOf(runDir: string): Candidate[] {
       `${runDir}: no trajectories.jsonl; give a directory \`sandfarm eval\` or \`sandfarm train\` wrote`,
     );
   if (existsSync(join(runDir, "journal.jsonl"))) {
-    // A training run: lines of {groupId, step, verdict, reward, status, episode}.
-    const text = readFileSync(path, "utf8");
-    return text
-      .slice(0, text.lastIndexOf("\n") + 1)
-      .split("\n")
-      .flatMap((line, index) => {
-        if (!line.trim()) return [];
-        try {
-          const value = JSON.parse(line) as { reward: number; status: string; episode: unknown };
-          return [
-            {
-              episode: parseEpisode(JSON.stringify(value.episode)),
-              reward: value.reward,
-              scored: value.status === "scored",
-            },
-          ];
-        } catch (error) {
-          throw new ConfigError(
-            `${path}:${index + 1}: not a trajectory record (${(error as Error).message})`,
-          );
-        }
-      });
+    // A training run: lines of {groupId, step, slot, verdict, reward, advantage, status, episode}.
+    return readJsonLines(
+      path,
+      (line) => {
+        const value = trainingLineSchema.parse(JSON.parse(line));
+        return {
+          episode: parseEpisode(JSON.stringify(value.episode)),
+          reward: value.reward,
+          scored: value.status === "scored",
+        };
+      },
+      "a training trajectory record",
+    ).items;
   }
   return readEvalRecords(path).map((record) => ({
     episode: record.episode,
@@ -133,7 +130,7 @@ export function sftMessages(episode: Episode, dropReasoning = false): SftMessage
 export function exportSft(runDir: string, options: SftOptions = {}): SftSummary {
   const minReward = options.minReward ?? 1;
   const output = options.output ?? join(runDir, "sft.jsonl");
-  const run = runDir.replace(/\/+$/, "").split("/").at(-1) ?? runDir;
+  const run = basename(runDir);
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
   const perTask = new Map<string, number>();

@@ -10,8 +10,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { type Task, instructionSchema } from "../../datasets/task.js";
-import { ANSWER_TYPES } from "../../datasets/task.js";
+import { ANSWER_TYPES, type Task, instructionSchema } from "../../datasets/task.js";
 import { type Episode, parseEpisode } from "../agent/episode-record.js";
 import { ConfigError } from "../errors.js";
 
@@ -126,8 +125,8 @@ export function parseEvalRecord(line: string): EvalRecord {
   return { ...parsed.data, episode };
 }
 
-export interface ReadRecords {
-  records: EvalRecord[];
+export interface JsonLines<T> {
+  items: T[];
   /** Bytes of an unfinished last line (a crash mid-write), which a resume cuts off. */
   tornBytes: number;
   /** The byte length of the whole lines. */
@@ -135,34 +134,58 @@ export interface ReadRecords {
 }
 
 /**
- * Reads a run's trajectories; a damaged line in the middle names its file and line, a last line
- * without its newline (a write the crash interrupted) is reported as torn, not an error.
+ * Reads a JSONL file written by appending whole lines: a damaged line in the middle names its
+ * file and line (`what` says what the line should have been); a last line without its newline
+ * (a write a crash interrupted) is reported as torn, not an error.
  */
-export function readEvalRecordsDetailed(path: string): ReadRecords {
-  if (!existsSync(path)) return { records: [], tornBytes: 0, goodBytes: 0 };
+export function readJsonLines<T>(
+  path: string,
+  parse: (line: string) => T,
+  what: string,
+): JsonLines<T> {
+  if (!existsSync(path)) return { items: [], tornBytes: 0, goodBytes: 0 };
   const text = readFileSync(path, "utf8");
   const end = text.lastIndexOf("\n") + 1;
-  const records: EvalRecord[] = [];
+  const items: T[] = [];
   text
     .slice(0, end)
     .split("\n")
     .forEach((line, index) => {
       if (!line.trim()) return;
       try {
-        records.push(parseEvalRecord(line));
+        items.push(parse(line));
       } catch (error) {
-        throw new ConfigError(
-          `${path}:${index + 1}: not an eval trajectory record (${(error as Error).message})`,
-        );
+        throw new ConfigError(`${path}:${index + 1}: not ${what} (${(error as Error).message})`);
       }
     });
   return {
-    records,
+    items,
     tornBytes: Buffer.byteLength(text.slice(end)),
     goodBytes: Buffer.byteLength(text.slice(0, end)),
   };
 }
 
+/** Every line of a run's trajectories, as written (a re-run key appears again later). */
+export function readEvalRecordLines(path: string): JsonLines<EvalRecord> {
+  return readJsonLines(path, parseEvalRecord, "an eval trajectory record");
+}
+
+/**
+ * The records that count: the last one written for each (task, mode, repeat), in the order they
+ * were last written. A key lost to an infrastructure failure and run again on resume has two
+ * lines; only the later one counts.
+ */
+export function latestRecords(records: readonly EvalRecord[]): EvalRecord[] {
+  const latest = new Map<string, EvalRecord>();
+  for (const record of records) {
+    const key = recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat });
+    latest.delete(key);
+    latest.set(key, record);
+  }
+  return [...latest.values()];
+}
+
+/** The records of a run that count (see `latestRecords`). */
 export function readEvalRecords(path: string): EvalRecord[] {
-  return readEvalRecordsDetailed(path).records;
+  return latestRecords(readEvalRecordLines(path).items);
 }

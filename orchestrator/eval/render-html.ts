@@ -15,6 +15,7 @@
  */
 import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
 import type { Comparison, ComparisonRow } from "./compare.js";
+import { percentText, signedPoints } from "./format.js";
 import type { EvalReport, Mode, ModeSummary, ModeTokens } from "./report.js";
 
 /** Sandbox vs plain LLM mode, everywhere: solid for scores and completions, light for prompts. */
@@ -61,15 +62,13 @@ const esc = escapeHtml;
 const DASH = "–";
 
 function percent(value: number): string {
-  return Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : DASH;
+  const text = percentText(value);
+  return text === null ? DASH : `${text}%`;
 }
 
 /** A score difference in percentage points: "+6.6", "−3.2", "0.0". */
 function points(value: number | null): string {
-  if (value === null || !Number.isFinite(value)) return DASH;
-  const text = Math.abs(value * 100).toFixed(1);
-  if (Number(text) === 0) return "0.0";
-  return value > 0 ? `+${text}` : `\u2212${text}`;
+  return signedPoints(value, "\u2212") ?? DASH;
 }
 
 function signClass(value: number | null): string {

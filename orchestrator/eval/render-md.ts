@@ -9,17 +9,14 @@
  */
 import { CAPABILITIES } from "../agent/capabilities.js";
 import type { Comparison } from "./compare.js";
+import { percentText, signedPoints } from "./format.js";
 import type { EvalReport, Mode, ModeSummary } from "./report.js";
 
 const MODE_NAMES: Record<Mode, string> = { sandbox: "sandbox", llm: "LLM" };
 
-export const percent = (value: number | null | undefined): string =>
-  value === null || value === undefined ? "-" : (value * 100).toFixed(1);
+export const percent = (value: number | null | undefined): string => percentText(value) ?? "-";
 
-export const points = (value: number | null | undefined): string =>
-  value === null || value === undefined
-    ? "-"
-    : `${value >= 0 ? "+" : "-"}${Math.abs(value * 100).toFixed(1)}`;
+export const points = (value: number | null | undefined): string => signedPoints(value, "-") ?? "-";
 
 const whole = (value: number | null | undefined): string =>
   value === null || value === undefined ? "-" : Math.round(value).toLocaleString("en-US");
@@ -41,13 +38,16 @@ const scoreCell = (summary: ModeSummary | undefined): string =>
 /** Per domain: each mode's score and n, the gain, and pass@k of sandbox mode when repeats allow. */
 export function scoreTable(report: EvalReport): string {
   const modes = report.modes;
+  // Every k any domain or the whole run has (repeats can differ per domain).
   const ks = [
     ...new Set(
-      modes.flatMap((mode) =>
-        Object.keys(report.overall[mode]?.passAtK ?? {}).filter((k) => k !== "1"),
+      [report.overall, ...Object.values(report.domains)].flatMap((entry) =>
+        modes.flatMap((mode) => Object.keys(entry[mode]?.passAtK ?? {})),
       ),
     ),
-  ].sort((a, b) => Number(a) - Number(b));
+  ]
+    .filter((k) => k !== "1")
+    .sort((a, b) => Number(a) - Number(b));
   const header = [
     "domain",
     ...modes.map((mode) => `${MODE_NAMES[mode]} score`),
@@ -166,7 +166,7 @@ export function renderReportMarkdown(report: EvalReport): string {
       "## Definitions\n",
       "- **score**: mean reward of the scored rollouts, in %. Rollouts lost to infrastructure failures are counted as failed and not scored.",
       "- **gain**: sandbox score minus LLM score, in percentage points.",
-      "- **pass@k**: the unbiased estimator over each task's repeats (a success is reward 1), averaged over tasks.",
+      "- **pass@k**: the unbiased estimator over each task's repeats (a success is reward 1), averaged over the tasks with at least k scored repeats.",
       "- **overall**: over all rollouts; the macro mean of domain scores is in report.json (`overall.<mode>.macroScore`).",
       "- **capability usage**: share of sandbox-mode turns whose tool call used the capability (a turn may use several).",
       "- **tokens**: the server's usage summed over every call of a rollout (prompt counts the conversation again on each call, before prefix caching), per rollout.",

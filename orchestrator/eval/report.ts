@@ -9,7 +9,8 @@
  *   (`trainable` false) are counted in `failed` and left out: an outage is not the model's 0.
  * - gain: sandbox score - LLM score, both in [0, 1].
  * - pass@k: the unbiased estimator 1 - C(n-c, k) / C(n, k) per task (n scored repeats, c of them
- *   with reward 1), averaged over tasks; k = 1, 2, 4, ... up to the fewest repeats of any task.
+ *   with reward 1), averaged over the tasks with at least k scored repeats; k = 1, 2, 4, ... up
+ *   to the most repeats of any task.
  * - capability usage: share of a domain's sandbox-mode turns whose tool call used the capability.
  * - tokens: the server's usage summed over every call (`prompt` counts a conversation's prefix
  *   again on each call: what the server prefilled, before prefix caching), over every rollout
@@ -156,20 +157,21 @@ function modeSummary(records: readonly EvalRecord[]): ModeSummary {
     rewards.push(record.reward);
     byTask.set(record.task.id, rewards);
   }
-  const fewest = Math.min(...[...byTask.values()].map((rewards) => rewards.length));
+  // k = 1, 2, 4, ... up to the most repeats a task has; each k is averaged over the tasks
+  // with at least k scored repeats (an infrastructure failure leaves a task fewer).
+  const most = Math.max(0, ...[...byTask.values()].map((rewards) => rewards.length));
   const passes: Record<string, number> = {};
-  if (byTask.size > 0) {
-    const ks: number[] = [];
-    for (let k = 1; k <= fewest; k *= 2) ks.push(k);
-    if (ks.at(-1) !== fewest) ks.push(fewest);
-    for (const k of ks) {
-      let sum = 0;
-      for (const rewards of byTask.values()) {
-        const successes = rewards.filter((reward) => reward >= SUCCESS).length;
-        sum += passAtK(rewards.length, successes, k);
-      }
-      passes[String(k)] = sum / byTask.size;
+  const ks: number[] = [];
+  for (let k = 1; k <= most; k *= 2) ks.push(k);
+  if (most > 0 && ks.at(-1) !== most) ks.push(most);
+  for (const k of ks) {
+    const eligible = [...byTask.values()].filter((rewards) => rewards.length >= k);
+    let sum = 0;
+    for (const rewards of eligible) {
+      const successes = rewards.filter((reward) => reward >= SUCCESS).length;
+      sum += passAtK(rewards.length, successes, k);
     }
+    passes[String(k)] = sum / eligible.length;
   }
   const turns = records.map(turnsOf);
   return {

@@ -10,11 +10,11 @@
  * const result = await rescoreRun("runs/eval-1", { scorer: "rouge_l" });
  * result.report.domains.general?.sandbox?.score;
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rewarder, RewarderConfigError } from "../../rewards/rewarder.js";
 import { ConfigError } from "../errors.js";
-import { type LoadedReport, compareReports } from "./compare.js";
+import { type LoadedReport, compareReports, loadReport } from "./compare.js";
 import { type EvalRecord, readEvalRecords, serializeEvalRecord, taskOfRecord } from "./records.js";
 import { type EvalReport, computeReport } from "./report.js";
 import { writeReportFiles } from "./write-report.js";
@@ -131,7 +131,7 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
   };
 }
 
+/** The run's own report, validated; none when the run never finished. */
 function loadOriginal(runDir: string): EvalReport | undefined {
-  const path = join(runDir, "report.json");
-  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as EvalReport) : undefined;
+  return existsSync(join(runDir, "report.json")) ? loadReport(runDir).report : undefined;
 }

@@ -7,14 +7,14 @@
  * torn last line is cut off. The report (`report.json`, `.md`, `.html`) is computed from the
  * file's records once every key is done.
  *
- * Run directory: `config.json` (the resolved config), `trajectories.jsonl`, `report.json`,
- * `report.md`, `report.html`.
+ * Run directory: `config.json` (the resolved config), `task-files.json` (each task file's
+ * SHA-256; a resume refuses changed files), `trajectories.jsonl`, `report.json`, `report.md`,
+ * `report.html`.
  *
  * @example
  * const result = await runEvaluation({ config });
  * result.report.domains.math?.gain;
  */
-import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -27,6 +27,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
+import { z } from "zod";
 import { readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
 import { Rewarder } from "../../rewards/rewarder.js";
@@ -34,7 +35,7 @@ import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/r
 import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../errors.js";
 import { Semaphore } from "../farm/groups.js";
-import { gitRevision, preflightPolicy } from "../farm/launch.js";
+import { fingerprint, gitRevision, preflightPolicy } from "../farm/launch.js";
 import { raisePriority } from "../farm/priority.js";
 import { PolicyClient } from "../policy/client.js";
 import { createBackend } from "../sandbox/backend.js";
@@ -44,7 +45,8 @@ import { type EvalConfig, modesOf, parseEvalConfig } from "./config.js";
 import {
   type EvalRecord,
   EVAL_RECORD_SCHEMA_VERSION,
-  readEvalRecordsDetailed,
+  latestRecords,
+  readEvalRecordLines,
   recordKey,
   recordedTask,
   serializeEvalRecord,
@@ -59,8 +61,6 @@ export interface EvalRunOptions {
   resumeDir?: string;
   /** Skip the policy endpoint's preflight. @default false */
   skipDoctor?: boolean;
-  /** Shown at the top of the report (e.g. that the policy is a stub). */
-  notes?: string[];
   /** Aborting stops starting rollouts and ends running ones; the report is not written. */
   signal?: AbortSignal;
   onProgress?: (progress: EvalProgress) => void;
@@ -91,6 +91,16 @@ interface WorkItem {
 
 const TRAJECTORIES = "trajectories.jsonl";
 
+const taskFilesSchema = z.array(z.strictObject({ file: z.string(), sha256: z.string() }));
+
+/** Appends the whole line (a write may take it in parts) and makes it durable. */
+function appendDurably(fd: number, line: string): void {
+  const bytes = Buffer.from(line);
+  for (let written = 0; written < bytes.length;)
+    written += writeSync(fd, bytes, written, bytes.length - written);
+  fsyncSync(fd);
+}
+
 function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalConfig } {
   if (options.resumeDir) {
     const runDir = resolve(options.resumeDir);
@@ -99,10 +109,15 @@ function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalCo
       throw new ConfigError(
         `--resume ${options.resumeDir}: no config.json there; give a directory \`sandfarm eval\` created`,
       );
-    return {
-      runDir,
-      config: parseEvalConfig(JSON.parse(readFileSync(path, "utf8")) as unknown, path),
-    };
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(path, "utf8"));
+    } catch (error) {
+      throw new ConfigError(
+        `${path}: not JSON (${(error as Error).message}); the run's config is damaged, start a new run`,
+      );
+    }
+    return { runDir, config: parseEvalConfig(value, path) };
   }
   if (!options.config)
     throw new ConfigError("give task files (--tasks) or a config, or --resume RUN_DIR");
@@ -112,13 +127,19 @@ function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalCo
     throw new ConfigError(
       `${runDir} already holds an eval run; continue it with \`sandfarm eval --resume ${runDir}\` or give another --output-dir`,
     );
-  return { runDir, config: { ...options.config, id } };
+  // Task files by absolute path, so `--resume` works from any directory.
+  return {
+    runDir,
+    config: { ...options.config, id, tasks: options.config.tasks.map((file) => resolve(file)) },
+  };
 }
 
 interface LoadedTasks {
   tasks: Task[];
   /** Tasks kept per file, in config order. */
   perFile: number[];
+  /** Each file's SHA-256 when the run (re)started. */
+  sha256: string[];
 }
 
 async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
@@ -130,6 +151,9 @@ async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
   });
   const tasks: Task[] = [];
   const perFile: number[] = [];
+  const sha256 = await Promise.all(
+    config.tasks.map(async (file) => (await fingerprint(file)).sha256),
+  );
   const perDomain = new Map<string, number>();
   // One id space across the files: a duplicate id names both places.
   const knownIds = new Map<string, { file: string; where: string }>();
@@ -152,15 +176,11 @@ async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
     throw new ConfigError(
       `no tasks in ${config.tasks.join(", ")}${config.domains.length > 0 ? ` for domains ${config.domains.join(", ")}` : ""}`,
     );
-  return { tasks, perFile };
-}
-
-function fileHash(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
+  return { tasks, perFile, sha256 };
 }
 
 /** The report's header facts; the same on a resumed run (they come from the files). */
-function reportMeta(config: EvalConfig, loaded: LoadedTasks, notes: readonly string[]): ReportMeta {
+function reportMeta(config: EvalConfig, loaded: LoadedTasks): ReportMeta {
   return {
     runId: config.id!,
     modes: modesOf(config),
@@ -168,14 +188,14 @@ function reportMeta(config: EvalConfig, loaded: LoadedTasks, notes: readonly str
     sandfarm: { version: SANDFARM_VERSION, git: gitRevision() },
     taskFiles: config.tasks.map((file, index) => ({
       file,
-      sha256: fileHash(file),
+      sha256: loaded.sha256[index]!,
       tasks: loaded.perFile[index]!,
     })),
     scoring: {
       judge: config.rewards.judge?.model ?? null,
       routes: config.rewards.judge ? EVALUATION_DOMAIN_ROUTES : DEFAULT_DOMAIN_ROUTES,
     },
-    notes: [...notes],
+    notes: config.notes,
   };
 }
 
@@ -193,20 +213,31 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   mkdirSync(runDir, { recursive: true });
   const configPath = join(runDir, "config.json");
   if (!options.resumeDir) writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  const notesPath = join(runDir, "notes.json");
-  if (options.notes && !options.resumeDir)
-    writeFileSync(notesPath, `${JSON.stringify(options.notes)}\n`);
-  const notes: string[] = existsSync(notesPath)
-    ? (JSON.parse(readFileSync(notesPath, "utf8")) as string[])
-    : (options.notes ?? []);
+  // The task files a run started on: a resumed run must see the same bytes, or its records
+  // would mix two versions of a task.
+  const filesPath = join(runDir, "task-files.json");
+  const files = config.tasks.map((file, index) => ({ file, sha256: loaded.sha256[index]! }));
+  if (options.resumeDir && existsSync(filesPath)) {
+    const before = taskFilesSchema.safeParse(JSON.parse(readFileSync(filesPath, "utf8")));
+    if (!before.success)
+      throw new ConfigError(`${filesPath}: damaged (${before.error.issues[0]!.message})`);
+    for (const entry of before.data) {
+      const now = files.find((candidate) => candidate.file === entry.file);
+      if (now?.sha256 !== entry.sha256)
+        throw new ConfigError(
+          `${entry.file} changed since the eval run started (sha256 ${entry.sha256.slice(0, 12)}... is now ` +
+            `${now?.sha256.slice(0, 12) ?? "missing"}...); restore the file or start a new run`,
+        );
+    }
+  } else writeFileSync(filesPath, `${JSON.stringify(files, null, 2)}\n`);
 
   // What the file already holds: the last record of a key wins; keys lost to infrastructure
   // failures run again.
   const trajectoriesPath = join(runDir, TRAJECTORIES);
-  const existing = readEvalRecordsDetailed(trajectoriesPath);
+  const existing = readEvalRecordLines(trajectoriesPath);
   if (existing.tornBytes > 0) truncateSync(trajectoriesPath, existing.goodBytes);
   const done = new Map<string, EvalRecord>();
-  for (const record of existing.records)
+  for (const record of latestRecords(existing.items))
     done.set(
       recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
       record,
@@ -218,11 +249,10 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
     for (let repeat = 0; repeat < repeatsFor(config, task.domain); repeat++)
       for (const mode of modes) {
         const previous = done.get(recordKey({ taskId: task.id, mode, repeat }));
-        if (previous && previous.status !== "infrastructure") continue;
+        if (previous?.trainable) continue;
         work.push({ task, mode, repeat });
       }
-  const total =
-    work.length + [...done.values()].filter((record) => record.status !== "infrastructure").length;
+  const total = work.length + [...done.values()].filter((record) => record.trainable).length;
   const progress: EvalProgress = {
     done: total - work.length,
     total,
@@ -268,12 +298,14 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
     }
 
     const slots = new Semaphore(config.concurrency);
-    const signal = options.signal;
-    await Promise.all(
+    // One failure (a full disk, an unexpected error) stops the rest before anything closes.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const settled = await Promise.allSettled(
       work.map(async (item) => {
         await slots.acquire();
         try {
-          if (signal?.aborted) return;
+          if (signal.aborted) return;
           const id = `${config.id}-${item.mode}-${item.task.id}-${item.repeat}`;
           const episode = await runEpisode(
             item.task,
@@ -285,7 +317,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
               maxTokensPerCall: config.episode.maxTokensPerCall,
               maxTotalTokens: config.episode.maxTotalTokens,
               timeoutMs: config.episode.timeoutS * 1000,
-              ...(signal ? { signal } : {}),
+              signal,
             },
           );
           if (episode.stopReason === "cancelled") return;
@@ -306,9 +338,9 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
             ...(outcome.scorer ? { scorer: outcome.scorer } : {}),
             episode,
           };
-          // The commit point: the whole line, then fsync.
-          writeSync(file, `${serializeEvalRecord(record)}\n`);
-          fsyncSync(file);
+          // The commit point: the whole line, then fsync (this blocks the loop for the fsync,
+          // a few milliseconds, far below an episode's length).
+          appendDurably(file, `${serializeEvalRecord(record)}\n`);
           done.set(
             recordKey({ taskId: item.task.id, mode: item.mode, repeat: item.repeat }),
             record,
@@ -322,18 +354,23 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
             stopReason: episode.stopReason,
           };
           options.onProgress?.({ ...progress, last: { ...progress.last } });
+        } catch (error) {
+          stop.abort();
+          throw error;
         } finally {
           slots.release();
         }
       }),
     );
-    cancelled = signal?.aborted ?? false;
+    const failure = settled.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    cancelled = options.signal?.aborted ?? false;
   } finally {
     for (const closer of closers.reverse()) await closer();
   }
   const records = [...done.values()];
   if (cancelled) return { runDir, records, cancelled };
-  const report = computeReport(records, reportMeta(config, loaded, notes));
+  const report = computeReport(records, reportMeta(config, loaded));
   writeReportFiles(runDir, report);
   return { runDir, report, records, cancelled };
 }

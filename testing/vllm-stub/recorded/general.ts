@@ -190,9 +190,23 @@ open("/testbed/answer.txt", "w").write(best + "\n")
         `ls -l ${DOCS} && grep -n -i "proposal\\|carried\\|adopted\\|withdrawn\\|amendment" ${DOCS}/committee-minutes.txt`,
         "Find what happened to each proposal in the minutes.",
       ),
-      writeAnswer(
-        "C",
-        "Proposal 1 was withdrawn, proposal 2 was voted down, and proposal 3 was carried as amended with large-print reminiscence books added. That is option C.",
+      solve(
+        String.raw`import re
+minutes = open("/testbed/documents/committee-minutes.txt").read()
+adopted = []
+for number, text in re.findall(r"^Proposal (\d+) \(.*?\): (.*)$", minutes, re.M):
+    votes = re.search(r"(\d+) in favour, (\d+) against", text)
+    carried = "withdrawn" not in text and votes is not None and int(votes[1]) > int(votes[2])
+    amendment = re.search(r"Amendment proposed by .*?: (.+?)\.", text)
+    print(f"proposal {number}:", f"{votes[1]} for, {votes[2]} against" if votes else "withdrawn, no vote",
+          "-> carried" if carried else "", f"(amended: {amendment[1]})" if amendment else "")
+    if carried:
+        adopted.append(int(number))
+options = {"A": 1, "B": 2, "C": 3}
+letter = next((key for key, number in options.items() if adopted == [number]), "D")
+open("/testbed/answer.txt", "w").write(letter + "\n")
+`,
+        "A proposal is adopted when it comes to a vote and has more votes for than against; a withdrawn one never reaches the vote.",
       ),
       submit(),
     ],
@@ -233,9 +247,33 @@ open("/testbed/answer.txt", "w").write(next(k for k, v in options.items() if v i
         `ls -l ${DOCS} && cat ${DOCS}/trail-bulletin.txt`,
         "The bulletin is short; read it whole.",
       ),
-      writeAnswer(
-        "A, C, F",
-        "Cascade Falls footbridge reopened (A true); Hemlock Ridge is closed beyond the saddle (B false); horses may use Old Mine Road at weekends (C true); Birchwood is closed on Saturday (D false); dogs are never allowed on the Summit Traverse (E false); microspikes are recommended above the upper hut (F true).",
+      solve(
+        String.raw`import re
+bulletin = open("/testbed/documents/trail-bulletin.txt").read()
+WEEK = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+issued = re.search(r"bulletin, (\w+day) \d+ \w+", bulletin)[1]
+trails = dict(re.findall(r"^([A-Z][\w ]+?) \([\d.]+ miles, [^)]*\)\. (.*)$", bulletin, re.M))
+status = {trail: text.split(". ")[0] for trail, text in trails.items()}
+print("issued on", issued, "| status:", status)
+reopened = re.search(r"footbridge [^.]*?reopened on (\w+day)", trails["Cascade Falls Trail"])[1]
+horse_days = re.search(r"Open to horses only at (weekends|weekdays)", trails["Old Mine Road"])[1]
+birchwood_closed = re.search(r"Closed all day (\w+day \d+ \w+)", trails["Birchwood Nature Path"])[1]
+dogs_banned = re.search(r"dogs [^.]*? not allowed on the (.+?) at any time", bulletin)[1]
+spikes = re.search(r"Microspikes are [\w ]*?recommended above the ([\w ]+?) and", trails["Summit Traverse"])
+print("footbridge reopened", reopened, "| horses at", horse_days, "| Birchwood closed", birchwood_closed,
+      "| dogs banned on", dogs_banned, "| microspikes above", spikes and spikes[1])
+claims = {
+    "A": status["Cascade Falls Trail"] == "Open" and WEEK.index(reopened) <= WEEK.index(issued),
+    "B": status["Hemlock Ridge Trail"] == "Open",
+    "C": "Saturday" in {"weekends": WEEK[5:], "weekdays": WEEK[:5]}[horse_days],
+    "D": birchwood_closed != "Saturday 19 October",
+    "E": dogs_banned != "Summit Traverse",
+    "F": spikes is not None and spikes[1] == "upper hut",
+}
+print(claims)
+open("/testbed/answer.txt", "w").write(", ".join(letter for letter, true in claims.items() if true) + "\n")
+`,
+        "Take each trail's status and the days its rules name, and test every statement against them for Friday and Saturday.",
       ),
       submit(),
     ],
@@ -271,13 +309,33 @@ open("/testbed/answer.txt", "w").write(", ".join(letters) + "\n")
     id: "general-multi-003",
     sandbox: [
       bash(`ls -l ${DOCS} && cat ${DOCS}/email-thread.txt`, "A single email thread; read it all."),
-      bash(
-        `grep -n -i "decision\\|euros\\|closes\\|poster" ${DOCS}/email-thread.txt && python3 -c "print('Great Hall with AV:', 6800 + 1900)"`,
-        "The last message holds the decisions; check the venue cost with the audio-visual extra.",
-      ),
-      writeAnswer(
-        "B, D",
-        "Great Hall chosen (A false) at 6,800 + 1,900 = 8,700 euros (B true); keynote on 12 June (C false); poster session moved to the first evening, 12 June (D true); registration closes 15 May (E false).",
+      solve(
+        String.raw`import re
+thread = open("/testbed/documents/email-thread.txt").read()
+messages = thread.split("\n---\n")
+first, decision = messages[0], next(m for m in messages if "Decision:" in m)
+day_one = re.search(r"run for two days, (\d+)-\d+ (\w+)", first).expand(r"\1 \2")
+cost = {}
+for venue, base, terms in re.findall(r"the ([A-Z][\w ]+?) \(capacity \d+, ([\d,]+) euros([^)]*)\)", first):
+    extra = re.search(r"audio-visual equipment is an extra ([\d,]+) euros", terms)
+    cost[venue] = int(base.replace(",", "")) + (int(extra.group(1).replace(",", "")) if extra else 0)
+venue = re.search(r"we book the (.+?) with the audio-visual package", decision).group(1)
+keynote = re.search(r"keynote is confirmed for the \w+ of (\d+ \w+)", decision).group(1)
+poster_day, poster_time = re.search(r"moved the poster session from the \w+ \w+ to the (\w+) (\w+)", decision).groups()
+closes = re.search(r"Registration closes on (\d+ \w+)", decision).group(1)
+print("costs with audio-visual:", cost, "| booked:", venue)
+print("keynote:", keynote, "| poster session:", poster_day, poster_time, "(day one is", day_one + ")", "| registration closes:", closes)
+claims = {
+    "A": venue == "Harbour Pavilion",
+    "B": cost[venue] == 8700,
+    "C": keynote == "13 June",
+    "D": (poster_day, poster_time, day_one) == ("first", "evening", "12 June"),
+    "E": closes == "15 June",
+}
+print(claims)
+open("/testbed/answer.txt", "w").write(", ".join(letter for letter, true in claims.items() if true) + "\n")
+`,
+        "The last message holds the decisions; price each venue with its audio-visual extra from the first one and test every statement.",
       ),
       submit(),
     ],
@@ -319,9 +377,22 @@ open("/testbed/answer.txt", "w").write(", ".join(letters) + "\n")
         `ls -l ${DOCS} && grep -n -i "closed\\|open\\|saturday\\|sunday" ${DOCS}/closures-bulletin.txt`,
         "Find which roads are closed and on which day.",
       ),
-      writeAnswer(
-        "A, C, E",
-        "Saturday's marathon closes Quay Street, Tannery Lane and Bridge Road between the roundabout and the war memorial. Station Road stays open, Chapel Street closes on Sunday only, and Mill Road stays open.",
+      solve(
+        String.raw`import re
+bulletin = open("/testbed/documents/closures-bulletin.txt").read()
+closed = {}
+day, roads = re.search(r"closed to all vehicles on (\w+) .*?\.: (.+?)\.\s", bulletin).groups()
+closed[day] = re.split(r",\s*(?:and\s+)?", roads)
+roads, day = re.search(r"([A-Z][^.]*?) will be closed from .+? on (\w+) only\.", bulletin).groups()
+closed[day] = [roads]
+stays_open = re.findall(r"([A-Z]\w+ (?:Road|Street|Lane)) will stay open", bulletin)
+print("closures:", closed, "| stays open:", stays_open)
+options = {"A": "Quay Street", "B": "Station Road", "C": "Tannery Lane", "D": "Chapel Street", "E": "Bridge Road", "F": "Mill Road"}
+saturday = [letter for letter, road in options.items()
+            if road not in stays_open and any(road in closure for closure in closed.get("Saturday", []))]
+open("/testbed/answer.txt", "w").write(", ".join(saturday) + "\n")
+`,
+        "Collect the roads each day's closure names, drop any the bulletin says stay open, and keep the options closed on Saturday.",
       ),
       submit(),
     ],
@@ -391,9 +462,43 @@ open("/testbed/answer.txt", "w").write(", ".join(letters) + "\n")
         `ls -l ${DOCS} && grep -n -i "percent\\|highlight\\|complaint\\|largest" ${DOCS}/visitor-survey-summary.txt`,
         "Pull out every figure in the summary to test each statement.",
       ),
-      writeAnswer(
-        "B, D, E, G",
-        "First-time visitors were 41 percent (A false); satisfaction rose from 86 to 88 percent (B true); the lighthouse gallery was the top highlight (C false); the cafe was the most common complaint (D true); price complaints fell from 11 to 6 percent (E true); 25 percent used the app (F false); families with young children were the largest group at 37 percent (G true).",
+      solve(
+        String.raw`import re
+text = open("/testbed/documents/visitor-survey-summary.txt", encoding="utf-8").read()
+UNITS = "zero one two three four five six seven eight nine".split()
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+def percent(words):
+    if words.isdigit():
+        return int(words)
+    tens, _, unit = words.lower().partition("-")
+    return TENS[tens] + (UNITS.index(unit) if unit else 0)
+first_time = percent(re.search(r"([\w-]+) percent of respondents were visiting for the first time", text).group(1))
+now, before = map(int, re.search(r"(\d+) percent rated their visit good or excellent, compared with (\d+) percent in 2022", text).groups())
+top, top_pct, second, second_pct = re.search(r"The new (.+?) was the most frequently named highlight, mentioned by (\d+) percent of respondents, ahead of the (.+?) \((\d+) percent\)", text).groups()
+highlights = {top: int(top_pct), second: int(second_pct)}
+cafe = int(re.search(r"complaint was the caf\w+, mentioned by (\d+) percent", text).group(1))
+signage = int(re.search(r"Signage [^.]*? mentioned by (\d+) percent", text).group(1))
+price_now, price_2022 = map(int, re.search(r"price of admission fell to (\d+) percent from (\d+) percent in 2022", text).groups())
+complaints = {"cafe": cafe, "signage": signage, "admission price": price_now}
+app = int(re.search(r"\((\d+) percent\) used the new audio guide app", text).group(1))
+families = int(re.search(r"Families with children under twelve made up (\d+) percent", text).group(1))
+adults = int(re.search(r"adults visiting without children made up (\d+) percent", text).group(1))
+print("first-time", first_time, "| satisfaction", before, "->", now, "| highlights", highlights)
+print("complaints", complaints, "| price complaints", price_2022, "->", price_now, "| app", app)
+print("families", families, "| adults without children", adults, "| everyone else together", 100 - families - adults)
+claims = {
+    "A": first_time > 50,
+    "B": now > before,
+    "C": max(highlights, key=highlights.get) == "ship model collection",
+    "D": max(complaints, key=complaints.get) == "cafe",
+    "E": price_now < price_2022,
+    "F": app == 50,
+    "G": families > max(adults, 100 - families - adults),
+}
+print(claims)
+open("/testbed/answer.txt", "w").write(", ".join(letter for letter, true in claims.items() if true) + "\n")
+`,
+        "Parse each percentage the statements depend on, with its 2022 figure where there is one, and compare.",
       ),
       submit(),
     ],

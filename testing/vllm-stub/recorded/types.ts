@@ -1,9 +1,12 @@
 /**
  * A recorded solution of one bundled sample task (datasets/samples/), replayed by the stub policy
  * server (a test double, never a model) for the demo and the tests. Sandbox mode replays real
- * tool calls that solve the task inside the sandbox: the answer file is written by the commands
- * (a computation, a search over the documents), never typed in from outside. Plain LLM mode
- * replays one written response ending in an `Answer:` line.
+ * tool calls that solve the task inside the sandbox: where the answer can be computed or found
+ * (math, physics, calculations and look-ups over the documents, instruction checks), the answer
+ * file is written by the commands that compute or find it. For pure-knowledge choice questions
+ * (most of biomedicine, one of chemistry) and one reading question, a reasoning turn names the
+ * letter and a command writes it. Plain LLM mode replays one written response ending in an
+ * `Answer:` line.
  *
  * @example
  * const solution: RecordedSolution = {
