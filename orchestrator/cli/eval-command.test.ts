@@ -218,6 +218,9 @@ describe("sandfarm compare, rescore, export-sft", () => {
     expect(run.stdout).toContain("| math | LLM | 100.0 | 100.0 | 0.0 |");
     expect(run.stdout).toContain("| chemistry | LLM | 100.0 | - | - |");
     expect(run.stdout).toContain("Not every run evaluated: chemistry");
+    expect(run.stdout).toContain(
+      "> **Not the same tasks:** run 2 was evaluated on other task files than run 1 (1 of run 1's not used, 1 others)",
+    );
     expect(readFileSync(html, "utf8")).toContain('data-chart="compare"');
     const one = await sandfarm("compare", join(dir, "from-config"));
     expect(one.stderr).toContain("compare needs at least two runs");

@@ -49,6 +49,11 @@ export interface Comparison {
   gains: GainRow[];
   /** Domains not every run evaluated (the comparison is partial there). */
   partial: string[];
+  /**
+   * Runs whose task files (by SHA-256) differ from the first run's: their scores are not over the
+   * same tasks. One line per such run.
+   */
+  differentTasks: string[];
 }
 
 export interface LoadedReport {
@@ -75,6 +80,7 @@ const reportSchema = z.looseObject({
   modes: z.array(z.enum(["sandbox", "llm"])),
   policy: z.looseObject({ model: z.string() }).nullable(),
   notes: z.array(z.string()),
+  taskFiles: z.array(z.looseObject({ file: z.string(), sha256: z.string() })),
   domains: z.record(z.string(), z.looseObject(modesSchema)),
   overall: z.looseObject(modesSchema),
 });
@@ -100,6 +106,21 @@ export function loadReport(dir: string): LoadedReport {
     );
   }
   return { dir, report: value as EvalReport };
+}
+
+function differentTasks(loaded: readonly LoadedReport[]): string[] {
+  const hashes = (report: EvalReport) =>
+    new Set(report.taskFiles.map((entry) => entry.sha256).filter((hash) => hash !== ""));
+  const base = hashes(loaded[0]!.report);
+  return loaded.slice(1).flatMap(({ report }, index) => {
+    const mine = hashes(report);
+    const missing = [...base].filter((hash) => !mine.has(hash)).length;
+    const extra = [...mine].filter((hash) => !base.has(hash)).length;
+    if (missing === 0 && extra === 0) return [];
+    return [
+      `run ${index + 2} was evaluated on other task files than run 1 (${missing} of run 1's not used, ${extra} others)`,
+    ];
+  });
 }
 
 export function compareReports(loaded: readonly LoadedReport[]): Comparison {
@@ -151,5 +172,6 @@ export function compareReports(loaded: readonly LoadedReport[]): Comparison {
     rows,
     gains,
     partial: domains.filter((domain) => reports.some((report) => !report.domains[domain])),
+    differentTasks: differentTasks(loaded),
   };
 }

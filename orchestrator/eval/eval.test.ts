@@ -119,6 +119,12 @@ describe("sandfarm eval on recorded solutions", () => {
       expect(existsSync(join(runDir, name)), name).toBe(true);
     expect(JSON.parse(readFileSync(join(runDir, "report.json"), "utf8"))).toEqual(report);
     expect(report.notes).toEqual(["stub replay"]);
+    expect(report.sandbox).toEqual({
+      backend: "docker",
+      image: "sandfarm/sandbox:0.1.0",
+      id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as string,
+      recipe: expect.stringMatching(/^[0-9a-f]{16}$/) as string,
+    });
     expect(report.taskFiles.map((entry) => [entry.file, entry.tasks])).toEqual([
       [resolve(MATH), 2],
       [resolve(GENERAL), 2],
@@ -260,6 +266,8 @@ describe("an interrupted eval run", () => {
       kept.map((record) => record.episode.rolloutId),
     );
     expect(second.report!.rollouts).toEqual({ llm: 12 });
+    // Plain mode only: no sandbox to name.
+    expect(second.report!.sandbox).toBeNull();
     expect(second.report!.overall.llm!.n).toBe(12);
   }, 120_000);
 

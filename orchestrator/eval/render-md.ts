@@ -10,7 +10,7 @@
 import { CAPABILITIES } from "../agent/capabilities.js";
 import type { Comparison } from "./compare.js";
 import { percentText, signedPoints } from "./format.js";
-import type { EvalReport, Mode, ModeSummary } from "./report.js";
+import type { EvalReport, ExampleRollout, Mode, ModeSummary } from "./report.js";
 
 const MODE_NAMES: Record<Mode, string> = { sandbox: "sandbox", llm: "LLM" };
 
@@ -127,6 +127,22 @@ function turnsTable(report: EvalReport): string {
   return table(["mode", "rollouts", "failed", "mean turns", "max turns", "stop reasons"], rows);
 }
 
+/** The first line of a tool input, short enough for a list item. */
+function firstLine(text: string): string {
+  const [line = ""] = text.split("\n");
+  const short = line.length > 120 ? `${line.slice(0, 120)}…` : line;
+  return text.includes("\n") ? `${short} …` : short;
+}
+
+function sampleRollout(domain: string, example: ExampleRollout): string {
+  const turns = example.turns.map((turn, index) => {
+    const tags = turn.capabilities.length > 0 ? ` (${turn.capabilities.join(", ")})` : "";
+    const input = turn.input ? `: \`${firstLine(turn.input).replace(/`/g, "'")}\`` : "";
+    return `${index + 1}. ${turn.tool ?? "no tool call"}${input}${tags}`;
+  });
+  return `**${cell(domain)}**: \`${example.taskId}\`, reward ${example.reward}, ${example.stopReason}\n\n${turns.join("\n")}\n`;
+}
+
 export function renderReportMarkdown(report: EvalReport): string {
   const parts: string[] = [`# sandfarm eval: ${report.runId}\n`];
   for (const note of report.notes) parts.push(`> **Note.** ${note}\n`);
@@ -135,6 +151,13 @@ export function renderReportMarkdown(report: EvalReport): string {
     `- Modes: ${report.modes.map((mode) => MODE_NAMES[mode]).join(", ")}; created ${report.createdAt}`,
     ...(report.sandfarm
       ? [`- sandfarm ${report.sandfarm.version} (git ${report.sandfarm.git.slice(0, 12)})`]
+      : []),
+    ...(report.sandbox
+      ? [
+          `- Sandbox: ${Object.entries(report.sandbox)
+            .map(([key, value]) => `${key} \`${key === "id" ? value.slice(0, 19) : value}\``)
+            .join(", ")}`,
+        ]
       : []),
     ...report.taskFiles.map(
       (entry) =>
@@ -161,6 +184,13 @@ export function renderReportMarkdown(report: EvalReport): string {
     parts.push(`## Capability usage (sandbox mode, % of turns)\n\n${capabilityTable(report)}`);
   parts.push(`## Tokens per rollout\n\n${tokenTable(report)}`);
   parts.push(`## Turns and stop reasons\n\n${turnsTable(report)}`);
+  const examples = Object.entries(report.examples ?? {});
+  if (examples.length > 0)
+    parts.push(
+      `## Sample rollouts (sandbox mode)\n\nPer domain, its best-rewarded rollout's tool calls (report.json and report.html have their outputs).\n\n${examples
+        .map(([domain, example]) => sampleRollout(domain, example))
+        .join("\n")}`,
+    );
   parts.push(
     [
       "## Definitions\n",
@@ -213,6 +243,8 @@ export function renderCompareMarkdown(comparison: Comparison): string {
         ]),
       )}`,
     );
+  for (const warning of comparison.differentTasks)
+    parts.push(`> **Not the same tasks:** ${warning}; compare per-domain figures with care.\n`);
   if (comparison.partial.length > 0)
     parts.push(
       `Not every run evaluated: ${comparison.partial.join(", ")} (a \`-\` is a gap, not a zero).\n`,

@@ -130,6 +130,44 @@ describe("computeReport on the fixture run", () => {
     });
   });
 
+  it("keeps each domain's best sandbox rollout to read, shortened", () => {
+    expect(Object.keys(report.examples)).toEqual(["chemistry", "long_context", "math", "software"]);
+    expect(report.examples.math).toEqual({
+      taskId: "math-1",
+      question: "Fixture question math-1: what is 6 * 7?",
+      reward: 1,
+      stopReason: "submitted",
+      answer: "42",
+      turns: [
+        {
+          tool: "execute_bash",
+          input: "python3 solve.py",
+          capabilities: ["computation"],
+          observation: "ok",
+          isError: false,
+        },
+        {
+          tool: "execute_bash",
+          input: "python3 solve.py > /testbed/out.txt",
+          capabilities: ["computation", "file_management"],
+          observation: "ok",
+          isError: false,
+        },
+      ],
+    });
+    // chem-2 scored 0.5 and chem-3 failed: chem-1 (reward 1) is the one shown.
+    expect(report.examples.chemistry!.taskId).toBe("chem-1");
+
+    const long = fixtureRecord({ turns: Array.from({ length: 15 }, () => ["computation"]) });
+    long.episode.turns[0]!.observation = "x".repeat(1000);
+    const shown = computeReport([long], { runId: "long", modes: ["sandbox"] }).examples.math!;
+    expect(shown.turns).toHaveLength(12);
+    expect(shown.turns[0]!.observation).toBe(`${"x".repeat(400)}… (600 more characters)`);
+    // No sandbox rollout, no example.
+    const plain = computeReport([fixtureRecord({ mode: "llm" })], { runId: "p", modes: ["llm"] });
+    expect(plain.examples).toEqual({});
+  });
+
   it("gives nulls, not NaN, where a mode has nothing", () => {
     const only = computeReport([fixtureRecord({ mode: "sandbox" })], {
       runId: "one",

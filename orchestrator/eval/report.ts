@@ -68,12 +68,35 @@ export type ModeTokens = Partial<Record<Mode, TokenSummary>> & { ratio: TokenRat
 
 export type CapabilityUsage = Record<Capability, number> & { turns: number };
 
+/** One turn of a sample rollout, shortened for reading. */
+export interface ExampleTurn {
+  tool: string | null;
+  /** The call's arguments: the command for execute_bash, else the JSON (shortened). */
+  input: string;
+  capabilities: Capability[];
+  /** The first lines of what the tool returned (shortened). */
+  observation: string;
+  isError: boolean;
+}
+
+/** A sample sandbox-mode rollout of a domain: how the policy used the sandbox. */
+export interface ExampleRollout {
+  taskId: string;
+  question: string;
+  reward: number;
+  stopReason: string;
+  answer: string | null;
+  turns: ExampleTurn[];
+}
+
 export interface ReportMeta {
   runId: string;
   modes: readonly Mode[];
   createdAt?: string;
   policy?: { model: string; urls: string[] };
   sandfarm?: { version: string; git: string };
+  /** The sandbox image the run used (backend, image, id, recipe label), for sandbox mode. */
+  sandbox?: Record<string, string>;
   taskFiles?: { file: string; sha256: string; tasks: number }[];
   /** Scorer routing as the run used it. */
   scoring?: { judge: string | null; routes: Record<string, string> };
@@ -89,6 +112,7 @@ export interface EvalReport {
   modes: Mode[];
   policy: { model: string; urls: string[] } | null;
   sandfarm: { version: string; git: string } | null;
+  sandbox: Record<string, string> | null;
   taskFiles: { file: string; sha256: string; tasks: number }[];
   scoring: { judge: string | null; routes: Record<string, string> } | null;
   notes: string[];
@@ -100,6 +124,11 @@ export interface EvalReport {
   /** Over all rollouts, and per domain. */
   tokens: ModeTokens & { byDomain: Record<string, ModeTokens> };
   stop_reasons: Partial<Record<Mode, Record<string, number>>>;
+  /**
+   * Per domain, one sandbox-mode rollout to read: the best-rewarded one (the first such in the
+   * run), with each turn's tool input and the start of its output, shortened.
+   */
+  examples: Record<string, ExampleRollout>;
 }
 
 /** A reward counts as a success for pass@k when it is 1 (up to float noise). */
@@ -206,6 +235,48 @@ function capabilityUsage(records: readonly EvalRecord[]): CapabilityUsage {
   return usage;
 }
 
+const EXAMPLE_INPUT_CHARS = 600;
+const EXAMPLE_OUTPUT_CHARS = 400;
+const EXAMPLE_TURNS = 12;
+
+const shorten = (text: string, limit: number): string =>
+  text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length - limit} more characters)`;
+
+function exampleOf(records: readonly EvalRecord[]): ExampleRollout | undefined {
+  const candidates = records.filter((record) => record.mode === "sandbox" && record.trainable);
+  const best = candidates.reduce<EvalRecord | undefined>(
+    (chosen, record) => (chosen === undefined || record.reward > chosen.reward ? record : chosen),
+    undefined,
+  );
+  if (!best) return undefined;
+  const turns = best.episode.turns.slice(0, EXAMPLE_TURNS).map((turn): ExampleTurn => {
+    let input = turn.toolCall?.arguments ?? "";
+    try {
+      const parsed = JSON.parse(input) as Record<string, unknown>;
+      if (typeof parsed.command === "string" && turn.toolCall?.name === "execute_bash")
+        input = parsed.command;
+    } catch {
+      // Not JSON: shown as the model wrote it.
+    }
+    return {
+      tool: turn.toolCall?.name ?? null,
+      input: shorten(input, EXAMPLE_INPUT_CHARS),
+      capabilities: turn.capabilities,
+      observation: shorten(turn.observation, EXAMPLE_OUTPUT_CHARS),
+      isError: turn.isError,
+    };
+  });
+  return {
+    taskId: best.task.id,
+    question: shorten(best.task.question, EXAMPLE_INPUT_CHARS),
+    reward: best.reward,
+    stopReason: best.episode.stopReason,
+    answer:
+      best.episode.answer === null ? null : shorten(best.episode.answer, EXAMPLE_OUTPUT_CHARS),
+    turns,
+  };
+}
+
 const gainOf = (entry: Partial<Record<Mode, ModeSummary>>): number | null =>
   entry.sandbox && entry.llm && entry.sandbox.n > 0 && entry.llm.n > 0
     ? entry.sandbox.score - entry.llm.score
@@ -225,6 +296,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
   const domains: EvalReport["domains"] = {};
   const capability_usage: EvalReport["capability_usage"] = {};
   const byDomain: EvalReport["tokens"]["byDomain"] = {};
+  const examples: EvalReport["examples"] = {};
   for (const domain of domainNames) {
     const mine = records.filter((record) => record.task.domain === domain);
     const entry: EvalReport["domains"][string] = { gain: null };
@@ -241,6 +313,8 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     byDomain[domain] = tokens;
     if (mine.some((record) => record.mode === "sandbox"))
       capability_usage[domain] = capabilityUsage(mine);
+    const example = exampleOf(mine);
+    if (example) examples[domain] = example;
   }
   if (domainNames.length > 1 && records.some((record) => record.mode === "sandbox"))
     capability_usage.overall = capabilityUsage(records);
@@ -276,6 +350,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     modes,
     policy: meta.policy ?? null,
     sandfarm: meta.sandfarm ?? null,
+    sandbox: meta.sandbox ?? null,
     taskFiles: meta.taskFiles ?? [],
     scoring: meta.scoring ?? null,
     notes: meta.notes ?? [],
@@ -285,5 +360,6 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     capability_usage,
     tokens,
     stop_reasons,
+    examples,
   };
 }

@@ -107,6 +107,7 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
     modes: original?.modes ?? [...new Set(records.map((record) => record.mode))],
     ...(original?.policy ? { policy: original.policy } : {}),
     ...(original?.sandfarm ? { sandfarm: original.sandfarm } : {}),
+    ...(original?.sandbox ? { sandbox: original.sandbox } : {}),
     taskFiles: original?.taskFiles ?? [],
     scoring: { judge: options.judge?.model ?? null, routes: { "*": options.scorer } },
     notes: [

@@ -35,7 +35,7 @@ import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/r
 import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../errors.js";
 import { Semaphore } from "../farm/groups.js";
-import { fingerprint, gitRevision, preflightPolicy } from "../farm/launch.js";
+import { fingerprint, gitRevision, imageProvenance, preflightPolicy } from "../farm/launch.js";
 import { raisePriority } from "../farm/priority.js";
 import { PolicyClient } from "../policy/client.js";
 import { createBackend } from "../sandbox/backend.js";
@@ -180,8 +180,13 @@ async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
 }
 
 /** The report's header facts; the same on a resumed run (they come from the files). */
-function reportMeta(config: EvalConfig, loaded: LoadedTasks): ReportMeta {
+function reportMeta(
+  config: EvalConfig,
+  loaded: LoadedTasks,
+  sandbox: Record<string, string> | undefined,
+): ReportMeta {
   return {
+    ...(sandbox ? { sandbox } : {}),
     runId: config.id!,
     modes: modesOf(config),
     policy: { model: config.policy.model, urls: config.policy.urls },
@@ -208,6 +213,8 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   const loaded = await loadTasks(config);
   const { tasks } = loaded;
   const modes = modesOf(config);
+  // The image is checked (and identified for the report) before anything runs.
+  const sandbox = modes.includes("sandbox") ? await imageProvenance(config) : undefined;
   if (!options.skipDoctor)
     await preflightPolicy(config.policy, config.episode.maxTotalTokens, modes.includes("sandbox"));
   mkdirSync(runDir, { recursive: true });
@@ -370,7 +377,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   }
   const records = [...done.values()];
   if (cancelled) return { runDir, records, cancelled };
-  const report = computeReport(records, reportMeta(config, loaded));
+  const report = computeReport(records, reportMeta(config, loaded, sandbox));
   writeReportFiles(runDir, report);
   return { runDir, report, records, cancelled };
 }

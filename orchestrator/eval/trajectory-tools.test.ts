@@ -69,6 +69,31 @@ describe("compare", () => {
     expect(markdown).toContain(`  - note: ${fixtureReport().notes[0]}`);
     expect(row("chemistry", "sandbox").failed).toEqual([1, 1]);
     expect(row("software", "sandbox").failed).toEqual([0, null]);
+    expect(comparison.differentTasks).toEqual([]);
+  });
+
+  it("says when runs were not evaluated on the same task files", () => {
+    const other = join(root, "other-tasks");
+    mkdirSync(other);
+    writeFileSync(
+      join(other, "report.json"),
+      JSON.stringify(
+        fixtureReport({
+          runId: "other",
+          taskFiles: [
+            { file: "datasets/fixture/tasks.jsonl", sha256: "ab".repeat(32), tasks: 9 },
+            { file: "more.jsonl", sha256: "cd".repeat(32), tasks: 3 },
+          ],
+        }),
+      ),
+    );
+    const comparison = compareReports([loadReport(base), loadReport(tuned), loadReport(other)]);
+    expect(comparison.differentTasks).toEqual([
+      "run 3 was evaluated on other task files than run 1 (0 of run 1's not used, 1 others)",
+    ]);
+    expect(renderCompareMarkdown(comparison)).toContain(
+      "> **Not the same tasks:** run 3 was evaluated on other task files than run 1",
+    );
   });
 
   it("needs two runs, each with a report", () => {
