@@ -233,6 +233,63 @@ describe("sandfarm eval on recorded solutions", () => {
   });
 });
 
+describe("paper-style scoring with an LLM judge", () => {
+  const PHYSICS = "datasets/samples/physics.jsonl";
+
+  it("sends physics to the judge and counts a judge outage as failed, not as the model's 0", async () => {
+    // A judge model (the stub as a test double) that agrees only with the right physics answer.
+    const judge = await startVllmStub({
+      model: "judge-model",
+      responder: (body) =>
+        JSON.stringify(body.messages).includes("5.10, 35.3") ? "CORRECT" : "INCORRECT",
+    });
+    const down = await startVllmStub({
+      model: "judge-model",
+      responder: () => ({ status: 404, body: { error: { message: "no such model" } } }),
+    });
+    // A policy replaying every recording whole (the file's shared stub cuts every other one).
+    const policy = await startVllmStub({
+      scripts: { replay: recordedScript() },
+      defaultScript: "replay",
+      maxModelLen: 1 << 20,
+    });
+    try {
+      const run = (url: string, name: string) =>
+        runEvaluation({
+          config: config({
+            tasks: [PHYSICS, MATH],
+            limit: 1,
+            mode: "llm",
+            repeats: 1,
+            outputDir: join(dir, name),
+            policy: { urls: [policy.baseURL], model: "stub-model" },
+            rewards: { judge: { url, model: "judge-model" } },
+          }),
+        });
+      const judged = await run(judge.baseURL, "judged");
+      const byTask = Object.fromEntries(
+        judged.records.map((record) => [record.task.id, [record.scorer, record.reward]]),
+      );
+      // Physics goes to the judge (4 judgments, all CORRECT); math keeps its equivalence check.
+      expect(byTask).toEqual({ "physics-001": ["judge", 1], "math-001": ["math", 1] });
+      expect(judged.report!.scoring).toEqual({
+        judge: "judge-model",
+        routes: { math: "math", physics: "judge", long_context: "judge" },
+      });
+
+      const outage = await run(down.baseURL, "judge-down");
+      expect(outage.report!.domains.physics!.llm).toMatchObject({ n: 0, failed: 1 });
+      expect(outage.report!.domains.math!.llm).toMatchObject({ score: 1, n: 1, failed: 0 });
+      expect(outage.records.find((record) => record.task.id === "physics-001")).toMatchObject({
+        status: "infrastructure",
+        trainable: false,
+      });
+    } finally {
+      await Promise.all([judge.close(), down.close(), policy.close()]);
+    }
+  }, 60_000);
+});
+
 describe("an interrupted eval run", () => {
   it("resumes without losing or duplicating a rollout, cutting a torn last line", async () => {
     const controller = new AbortController();
