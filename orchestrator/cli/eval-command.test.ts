@@ -93,6 +93,11 @@ describe("sandfarm eval", () => {
     expect(report.notes).toEqual(["stub replay"]);
     expect(report.capability_usage.math!.computation).toBeGreaterThan(0);
     expect(readFileSync(join(runDir, "report.md"), "utf8")).toContain("> **Note.** stub replay");
+    // The sandbox image is named in both renderings.
+    expect(readFileSync(join(runDir, "report.md"), "utf8")).toContain(
+      "- Sandbox: backend `docker`, image `sandfarm/sandbox:0.1.0`, id `sha256:",
+    );
+    expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain("sandfarm/sandbox:0.1.0");
   });
 
   it("stops on Ctrl-C keeping what was done, and --resume finishes the run", async () => {
@@ -221,7 +226,9 @@ describe("sandfarm compare, rescore, export-sft", () => {
     expect(run.stdout).toContain(
       "> **Not the same tasks:** run 2 was evaluated on other task files than run 1 (1 of run 1's not used, 1 others)",
     );
-    expect(readFileSync(html, "utf8")).toContain('data-chart="compare"');
+    const page = readFileSync(html, "utf8");
+    expect(page).toContain('data-chart="compare"');
+    expect(page).toContain("<strong>Not the same tasks</strong>");
     const one = await sandfarm("compare", join(dir, "from-config"));
     expect(one.stderr).toContain("compare needs at least two runs");
   });

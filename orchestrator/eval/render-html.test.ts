@@ -132,6 +132,45 @@ function assertSeriesPainted(
     expect(countColor(image, color, 2), `pixels of ${color}`).toBeGreaterThan(1500);
 }
 
+const SCRIPT = "<script>alert(1)</script>";
+
+/**
+ * The fixture run with sample rollouts worth reading: chem-1 (the chemistry example) gets a
+ * hostile question, a bash call printing a script tag, a failed editor call with a hostile tool
+ * name and a 300-character unbroken line, and a turn without a tool call; math-1 an unbroken
+ * 400-character output.
+ */
+function reportWithSamples(): EvalReport {
+  const records = fixtureRecords();
+  for (const record of records) {
+    if (record.mode !== "sandbox" || record.repeat !== 0) continue;
+    if (record.task.id === "chem-1") {
+      record.task.question = "Which is bigger: <b>a</b> & b?\nAnswer with a number.";
+      const [bash, editor, none] = record.episode.turns;
+      bash!.toolCall!.arguments = JSON.stringify({
+        command: `pip install rdkit && python3 -c "print('${SCRIPT} & ok')"`,
+      });
+      bash!.observation = `Collecting rdkit\nSuccessfully installed rdkit\n${SCRIPT} & ok`;
+      editor!.toolCall = {
+        id: "call-1",
+        name: 'str_replace<b>"editor',
+        arguments: JSON.stringify({
+          path: "/testbed/mol.py",
+          old: "x < 2 && y",
+          new: "x".repeat(300),
+        }),
+      };
+      editor!.observation = "Traceback (most recent call last):\nKeyError: 'path' & <module>";
+      editor!.isError = true;
+      delete none!.toolCall;
+      none!.observation = "";
+      none!.isError = true;
+    }
+    if (record.task.id === "math-1") record.episode.turns[1]!.observation = "0123456789".repeat(40);
+  }
+  return fixtureReport({}, records);
+}
+
 describe("eval report HTML, rendered by Chromium", () => {
   let dir: string;
   beforeAll(() => {
@@ -298,6 +337,126 @@ describe("eval report HTML, rendered by Chromium", () => {
       MODE_COLORS.sandbox.solid,
       MODE_COLORS.llm.solid,
     ]);
+  });
+
+  it("shows each domain's sample rollout, its turns, tools and capabilities, as text", async () => {
+    const report = reportWithSamples();
+    const html = renderReportHtml(report);
+    assertOffline(html);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; &amp; ok");
+    // After the charts and the pass@k / turns tables, before the numbers table.
+    const section = html.indexOf("Sample rollouts (sandbox mode)");
+    expect(section).toBeGreaterThan(html.indexOf('data-chart="tokens"'));
+    expect(section).toBeGreaterThan(html.indexOf("Turns and stop reasons"));
+    expect(section).toBeLessThan(html.indexOf("All numbers"));
+    const path = join(dir, "samples.html");
+    writeFileSync(path, html);
+    const dom = await renderedDom(path);
+    expect(dom).not.toMatch(/<script\b/i);
+    expect(dom).not.toMatch(/<b>a<\/b>|<b>"editor/);
+
+    const details = elements(dom, "details");
+    expect(details.map((entry) => entry.attributes["data-example"])).toEqual(
+      Object.keys(report.examples),
+    );
+    expect(Object.keys(report.examples)).toEqual(["chemistry", "long_context", "math", "software"]);
+    expect(details.map((entry) => entry.attributes.open !== undefined)).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+    for (const entry of details) {
+      const domain = entry.attributes["data-example"]!;
+      const example = report.examples[domain]!;
+      expect(entry.attributes["data-task"]).toBe(example.taskId);
+      expect(num(entry.attributes["data-reward"])).toBe(example.reward);
+      expect(num(entry.attributes["data-turns"])).toBe(example.turns.length);
+      const summary = decode(elements(entry.inner, "summary")[0]!.inner.replace(/<[^>]*>/g, " "));
+      expect(summary.split(/\s+/).filter(Boolean)).toEqual([
+        domain,
+        example.taskId,
+        "reward",
+        String(example.reward),
+        String(example.turns.length),
+        example.turns.length === 1 ? "turn" : "turns",
+      ]);
+      const question = elements(entry.inner, "div").find(
+        (div) => div.attributes.class === "question",
+      );
+      expect(decode(question!.inner)).toBe(example.question);
+
+      const turns = elements(entry.inner, "li");
+      expect(turns, domain).toHaveLength(example.turns.length);
+      turns.forEach((item, index) => {
+        const turn = example.turns[index]!;
+        const where = `${domain} turn ${index}`;
+        expect(item.attributes["data-turn"], where).toBe(String(index));
+        expect(item.attributes["data-tool"], where).toBe(turn.tool ?? undefined);
+        const chips = elements(item.inner, "span").filter(
+          (chip) => chip.attributes["data-capability"],
+        );
+        expect(
+          chips.map((chip) => chip.attributes["data-capability"]),
+          where,
+        ).toEqual(turn.capabilities);
+        const [input, observation, ...rest] = elements(item.inner, "pre");
+        expect(rest, where).toHaveLength(0);
+        expect(decode(input!.inner), where).toBe(turn.input);
+        expect(decode(observation!.inner), where).toBe(turn.observation);
+        expect(observation!.attributes.class, where).toBe("observation");
+        expect(item.attributes.class!.split(" ").includes("is-error"), where).toBe(turn.isError);
+      });
+      const answer = elements(entry.inner, "pre").find((pre) =>
+        pre.attributes.class!.startsWith("answer"),
+      );
+      expect(answer && decode(answer.inner)).toBe(example.answer ?? undefined);
+      expect(entry.inner).toContain(`>${example.stopReason}</span>`);
+    }
+
+    // What the hostile example is, so the checks above met it.
+    const chemistry = report.examples.chemistry!;
+    expect(chemistry.turns.map((turn) => [turn.tool, turn.isError])).toEqual([
+      ["execute_bash", false],
+      ['str_replace<b>"editor', true],
+      [null, true],
+    ]);
+    expect(chemistry.turns[0]!.input).toContain(`${SCRIPT} & ok`);
+    expect(chemistry.turns[0]!.observation).toContain(`${SCRIPT} & ok`);
+    expect(chemistry.turns[0]!.capabilities).toEqual(["computation", "external_resource"]);
+  });
+
+  it("keeps long lines inside the sample rollouts, in a screenshot", async () => {
+    const path = join(dir, "samples.html");
+    writeFileSync(path, renderReportHtml(reportWithSamples()));
+    const png = join(dir, "samples.png");
+    const size = { width: 1100, height: 3200 };
+    await screenshotPage(path, png, size);
+    const image = decodePng(readFileSync(png));
+    // The open example is painted: its tool badges, chips and the failed call's output.
+    for (const color of ["#1e293b", "#f3e8ff", "#ccfbf1", "#fef2f2"])
+      expect(countColor(image, color, 1), `pixels of ${color}`).toBeGreaterThan(300);
+    // The 300-character argument wraps inside its <pre>: nothing is painted in the page's
+    // right margin (main is 1040 wide and centered; the scrollbar takes the last pixels).
+    const background = [0xf8, 0xfa, 0xfc, 255];
+    for (let y = 0; y < size.height; y += 2)
+      for (let x = size.width - 40; x < size.width - 20; x++)
+        expect(pixelAt(image, x, y), `pixel ${x},${y}`).toEqual(background);
+  });
+
+  it("renders a report written before sample rollouts were kept", async () => {
+    const legacy: Partial<EvalReport> = fixtureReport();
+    delete legacy.examples;
+    const html = renderReportHtml(legacy as EvalReport);
+    assertOffline(html);
+    assertGeometryIsFinite(html);
+    expect(html).not.toContain("Sample rollouts");
+    const path = join(dir, "legacy.html");
+    writeFileSync(path, html);
+    const dom = await renderedDom(path);
+    expect(elements(dom, "details")).toHaveLength(0);
+    expect([...figures(dom).keys()]).toEqual(["score", "capability", "tokens"]);
+    expect(dom).toContain("All numbers");
   });
 
   it("compares three runs: a bar per run with its score and its delta from the first", async () => {

@@ -2,7 +2,8 @@
  * The eval report and the run comparison as one self-contained HTML page each: inline CSS,
  * charts as inline SVG drawn here, no script, nothing fetched (a Content-Security-Policy forbids
  * it too), so the file reads the same offline, attached to an issue or screenshotted for a README.
- * Every text that comes from a report (model names, task files, notes, domains) is escaped.
+ * Every text that comes from a report (model names, task files, notes, domains, and the sample
+ * rollouts' questions, tool calls and outputs, written by a model) is escaped.
  *
  * Charts are checkable: each is a `<figure data-chart=...>` whose `<svg>` states its scale
  * (`data-scale`, `data-scale-max`, `data-scale-length`, `data-scale-origin`), and each bar is an
@@ -16,7 +17,14 @@
 import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
 import type { Comparison, ComparisonRow } from "./compare.js";
 import { percentText, signedPoints } from "./format.js";
-import type { EvalReport, Mode, ModeSummary, ModeTokens } from "./report.js";
+import type {
+  EvalReport,
+  ExampleRollout,
+  ExampleTurn,
+  Mode,
+  ModeSummary,
+  ModeTokens,
+} from "./report.js";
 
 /** Sandbox vs plain LLM mode, everywhere: solid for scores and completions, light for prompts. */
 export const MODE_COLORS: Record<Mode, { solid: string; light: string }> = {
@@ -614,6 +622,71 @@ function numbersTable(report: EvalReport, modes: readonly Mode[]): string {
   return `<section><h2>All numbers</h2><div class="scroll"><table class="numbers wide"><thead><tr><th>domain</th><th>mode</th><th class="num">score</th><th class="num">n</th><th class="num">tasks</th><th class="num">failed</th><th class="num">pass@k</th><th class="num">turns<div class="sub">mean / max</div></th><th class="num">tokens / rollout<div class="sub">prompt + completion</div></th><th class="num">tokens<div class="sub">all rollouts</div></th></tr></thead><tbody>${body}</tbody></table></div></section>`;
 }
 
+/** A reward as read: 1, 0.5, 0.333 (three decimals at most). */
+function rewardText(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toFixed(3))) : DASH;
+}
+
+function rewardClass(value: number): string {
+  if (value >= 1 - 1e-9) return "pos";
+  return value > 0 ? "partial" : "neg";
+}
+
+function stopPill(reason: string): string {
+  return `<span class="pill${reason === "submitted" ? "" : " warn"}">${esc(reason)}</span>`;
+}
+
+/** A chip per capability tag; its color class only for tags we know (a report is just JSON). */
+function capabilityChips(capabilities: readonly string[]): string {
+  if (capabilities.length === 0) return `<span class="untagged">no capability</span>`;
+  return capabilities
+    .map((capability) => {
+      const known = (CAPABILITIES as readonly string[]).includes(capability);
+      const label = known ? CAPABILITY_LABELS[capability as Capability] : capability;
+      return `<span class="chip${known ? ` cap-${capability}` : ""}"${attrs({ "data-capability": capability })}>${esc(label)}</span>`;
+    })
+    .join("");
+}
+
+function exampleTurn(turn: ExampleTurn, index: number): string {
+  const tool =
+    turn.tool === null
+      ? `<span class="tool none">no tool call</span>`
+      : `<span class="tool">${esc(turn.tool)}</span>`;
+  const error = turn.isError ? `<span class="error-tag">error</span>` : "";
+  const data = { "data-turn": index, ...(turn.tool === null ? {} : { "data-tool": turn.tool }) };
+  return `<li class="turn${turn.isError ? " is-error" : ""}"${attrs(data)}><div class="turn-head">${tool}${capabilityChips(turn.capabilities)}${error}</div><pre class="input${turn.tool === "execute_bash" ? " shell" : ""}">${esc(turn.input)}</pre><pre class="observation">${esc(turn.observation)}</pre></li>`;
+}
+
+function exampleDetails(domain: string, example: ExampleRollout, open: boolean): string {
+  const turns = example.turns.length;
+  const data = {
+    "data-example": domain,
+    "data-task": example.taskId,
+    "data-reward": example.reward,
+    "data-turns": turns,
+  };
+  const summary = `<summary><span class="domain">${esc(domain)}</span><span class="file">${esc(example.taskId)}</span><span class="reward ${rewardClass(example.reward)}">reward ${rewardText(example.reward)}</span><span class="sub">${turns} turn${turns === 1 ? "" : "s"}</span></summary>`;
+  const steps =
+    turns === 0
+      ? `<p class="empty">No tool calls: the model answered straight away.</p>`
+      : `<ol class="turns">${example.turns.map(exampleTurn).join("")}</ol>`;
+  const answer =
+    example.answer === null
+      ? `<p class="empty">no answer</p>`
+      : `<pre class="answer ${rewardClass(example.reward)}">${esc(example.answer)}</pre>`;
+  return `<details${attrs(data)}${open ? " open" : ""}>${summary}<div class="example"><div class="label">Question</div><div class="question">${esc(example.question)}</div>${steps}<div class="outcome"><div class="answer-box"><div class="label">Answer</div>${answer}</div><div><div class="label">Stop reason</div>${stopPill(example.stopReason)}</div></div></div></details>`;
+}
+
+function examplesSection(report: EvalReport): string {
+  // Reports written before samples were kept have no `examples`.
+  const examples = Object.entries(report.examples ?? {});
+  if (examples.length === 0) return "";
+  return `<section class="examples"><h2>Sample rollouts (sandbox mode)</h2><p class="explain">Per domain, its best-rewarded sandbox-mode rollout: each tool call's input and the start of what it returned, shortened.</p>${examples
+    .map(([domain, example], index) => exampleDetails(domain, example, index === 0))
+    .join("")}</section>`;
+}
+
 function notesBanner(notes: readonly string[]): string {
   if (notes.length === 0) return "";
   return `<aside class="notes" role="note"><strong>Note</strong><ul>${notes
@@ -650,6 +723,13 @@ function reportHeader(report: EvalReport, modes: readonly Mode[]): string {
   ];
   if (report.sandfarm)
     facts.push(["sandfarm", `${esc(report.sandfarm.version)} (${esc(report.sandfarm.git)})`]);
+  // Reports written before the field existed have no `sandbox`.
+  const sandbox = (report as Partial<EvalReport>).sandbox;
+  if (sandbox)
+    facts.push([
+      "sandbox",
+      `${esc(sandbox.image ?? sandbox.backend ?? "")}${sandbox.id ? ` <span class="sub">${esc(sandbox.id.slice(0, 19))}</span>` : ""}`,
+    ]);
   if (report.scoring)
     facts.push(["judge", report.scoring.judge === null ? "none" : esc(report.scoring.judge)]);
   if (report.taskFiles.length > 0)
@@ -686,6 +766,7 @@ export function renderReportHtml(report: EvalReport): string {
     modes.includes("sandbox") ? capabilityChart(report) : "",
     tokenChart(report, modes),
     `<div class="pair">${passAtKTable(report, modes)}${turnsTable(report, modes)}</div>`,
+    examplesSection(report),
     numbersTable(report, modes),
     DEFINITIONS,
   ].join("\n");
@@ -862,6 +943,12 @@ function compareHeader(comparison: Comparison): string {
       : `<aside class="notes" role="note"><strong>Partial</strong><ul><li>Not every run evaluated ${comparison.partial
           .map((domain) => `<b>${esc(domain)}</b>`)
           .join(", ")}; those rows have gaps.</li></ul></aside>`;
+  const different =
+    comparison.differentTasks.length === 0
+      ? ""
+      : `<aside class="notes" role="note"><strong>Not the same tasks</strong><ul>${comparison.differentTasks
+          .map((line) => `<li>${esc(line)}; compare per-domain figures with care.</li>`)
+          .join("")}</ul></aside>`;
   const runNotes = comparison.runs.flatMap((run, index) =>
     run.notes.map((note) => `<li><b>#${index + 1}</b> ${esc(note)}</li>`),
   );
@@ -869,7 +956,7 @@ function compareHeader(comparison: Comparison): string {
     runNotes.length === 0
       ? ""
       : `<aside class="notes" role="note"><strong>Notes of the runs</strong><ul>${runNotes.join("")}</ul></aside>`;
-  return `${notes}<header><div class="kicker">sandfarm compare</div><h1>${comparison.runs.length} runs</h1><table class="numbers runs"><thead><tr><th>run</th><th>run id</th><th>model</th><th>modes</th><th>directory</th></tr></thead><tbody>${rows}</tbody></table></header>${partial}`;
+  return `${notes}<header><div class="kicker">sandfarm compare</div><h1>${comparison.runs.length} runs</h1><table class="numbers runs"><thead><tr><th>run</th><th>run id</th><th>model</th><th>modes</th><th>directory</th></tr></thead><tbody>${rows}</tbody></table></header>${partial}${different}`;
 }
 
 export function renderCompareHtml(comparison: Comparison): string {
@@ -951,9 +1038,53 @@ table.numbers td.warn { color: #b45309; font-weight: 600; }
 table.runs { margin-top: 6px; }
 .pill { display: inline-block; background: #ecfdf5; color: #065f46; border-radius: 999px; padding: 0 8px; font-size: 12px; margin: 1px 0; }
 .pill.warn { background: #fef3c7; color: #92400e; }
+.examples > .explain { color: var(--muted); font-size: 12.5px; margin: -4px 0 10px; }
+details { background: #fff; border: 1px solid var(--line); border-radius: 10px; margin: 10px 0; min-width: 0; }
+details > summary { cursor: pointer; list-style: none; padding: 10px 16px; display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 12px; }
+details > summary::before { content: "▸"; color: var(--muted); width: 10px; }
+details[open] > summary::before { content: "▾"; }
+details > summary::-webkit-details-marker { display: none; }
+details[open] > summary { border-bottom: 1px solid var(--line); }
+summary .domain { font-weight: 700; font-size: 15px; overflow-wrap: anywhere; }
+summary .file { color: #374151; overflow-wrap: anywhere; }
+.reward { border-radius: 999px; padding: 0 8px; font-size: 12px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.reward.pos { background: #dcfce7; }
+.reward.partial { background: #fef3c7; color: #92400e; }
+.reward.neg { background: #fee2e2; }
+.example { padding: 12px 16px 14px; min-width: 0; }
+.example .label { font-size: 11px; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; font-weight: 600; margin-bottom: 2px; }
+.question { white-space: pre-wrap; overflow-wrap: anywhere; margin-bottom: 12px; }
+ol.turns { margin: 0; padding-left: 28px; }
+ol.turns > li { margin: 0 0 12px; padding-left: 4px; min-width: 0; }
+ol.turns > li::marker { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
+.turn-head { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 6px; margin-bottom: 4px; }
+.tool { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12px; font-weight: 600;
+  background: #1e293b; color: #f8fafc; border-radius: 5px; padding: 1px 7px; overflow-wrap: anywhere; }
+.tool.none { background: #e5e7eb; color: #4b5563; font-style: italic; }
+.chip { font-size: 11.5px; border-radius: 999px; padding: 0 8px; background: #f1f5f9; color: #334155; border: 1px solid #e2e8f0; overflow-wrap: anywhere; }
+.chip.cap-computation { background: #f3e8ff; color: #6b21a8; border-color: #e9d5ff; }
+.chip.cap-external_resource { background: #ccfbf1; color: #115e59; border-color: #99f6e4; }
+.chip.cap-file_management { background: #e0f2fe; color: #075985; border-color: #bae6fd; }
+.untagged { font-size: 11.5px; color: #9ca3af; font-style: italic; }
+.error-tag { font-size: 11.5px; font-weight: 700; color: #b91c1c; text-transform: uppercase; letter-spacing: .04em; }
+.example pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12.5px; line-height: 1.4;
+  margin: 0; padding: 6px 10px; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 18em; overflow: auto; max-width: 100%; }
+.example pre:empty::before { color: #9ca3af; font-style: italic; }
+pre.input { background: #f8fafc; border: 1px solid var(--line); color: var(--text); }
+pre.input.shell::before { content: "$ "; color: #9ca3af; }
+pre.input:empty::before { content: "(no arguments)"; }
+pre.observation { margin-top: 4px; color: var(--muted); background: #fff; border-left: 3px solid #e5e7eb; border-radius: 0 6px 6px 0; }
+pre.observation:empty::before { content: "(no output)"; }
+li.is-error pre.observation { color: #991b1b; background: #fef2f2; border-left-color: #ef4444; }
+.outcome { display: flex; flex-wrap: wrap; gap: 8px 24px; margin-top: 4px; padding-top: 10px; border-top: 1px dashed var(--line); }
+.answer-box { flex: 1 1 300px; min-width: 0; }
+pre.answer { background: #f8fafc; border: 1px solid var(--line); color: var(--text); }
+pre.answer.pos { background: #f0fdf4; border-color: #bbf7d0; color: #14532d; }
+pre.answer.partial { background: #fffbeb; border-color: #fde68a; color: #78350f; }
+pre.answer.neg { background: #fef2f2; border-color: #fecaca; color: #7f1d1d; }
 .definitions { color: var(--muted); font-size: 12.5px; }
 .definitions ul { padding-left: 18px; }
-@media print { body { background: #fff; } main { padding: 0; } figure, .half { border-color: #d1d5db; } }
+@media print { body { background: #fff; } main { padding: 0; } figure, .half, details { border-color: #d1d5db; } }
 `;
 
 function page(title: string, body: string): string {
