@@ -36,7 +36,7 @@ import { parseEvalConfig } from "./config.js";
 import { exportSft } from "./export-sft.js";
 import { type EvalRecord, readEvalRecords, recordKey } from "./records.js";
 import { rescoreRun } from "./rescore.js";
-import type { EvalReport } from "./report.js";
+import { type EvalReport, computeReport } from "./report.js";
 import { runEvaluation } from "./run-eval.js";
 
 const MATH = "datasets/samples/math.jsonl";
@@ -97,12 +97,15 @@ describe("sandfarm eval on recorded solutions", () => {
       ["math-001", "math-002", "general-single-001", "general-single-002"].includes(task.id),
     );
 
+  let inMemory: EvalRecord[];
+
   beforeAll(async () => {
     const result = await runEvaluation({
       config: config({ outputDir: join(dir, "run"), notes: ["stub replay"] }),
     });
     runDir = result.runDir;
     report = result.report!;
+    inMemory = result.records;
   }, 300_000);
 
   it("runs every task, mode and repeat once and writes the report files", () => {
@@ -129,6 +132,26 @@ describe("sandfarm eval on recorded solutions", () => {
       [resolve(MATH), 2],
       [resolve(GENERAL), 2],
     ]);
+  });
+
+  it("keeps slim records in memory, with the same figures as the whole ones in the file", () => {
+    expect(inMemory).toHaveLength(16);
+    expect(inMemory.every((record) => record.episode.messages.length === 0)).toBe(true);
+    expect(
+      inMemory.some((record) => record.episode.calls.some((call) => call.promptTokenIds)),
+    ).toBe(false);
+    const whole = readEvalRecords(join(runDir, "trajectories.jsonl"));
+    expect(whole.every((record) => record.episode.messages.length > 0)).toBe(true);
+    const fromFile = computeReport(whole, { runId: report.runId, modes: report.modes });
+    for (const key of [
+      "domains",
+      "overall",
+      "capability_usage",
+      "tokens",
+      "stop_reasons",
+      "examples",
+    ] as const)
+      expect(fromFile[key], key).toEqual(report[key]);
   });
 
   it("scores each domain and mode as the recordings decide", () => {

@@ -97,6 +97,28 @@ const recordSchema = z
   })
   .strict();
 
+/**
+ * The record without what a report never reads (the conversation, token ids and logprobs), so a
+ * long run keeps its records in memory at a few KB each; the file keeps them whole.
+ */
+export function slimRecord(record: EvalRecord): EvalRecord {
+  return {
+    ...record,
+    episode: {
+      ...record.episode,
+      messages: [],
+      calls: record.episode.calls.map(
+        ({
+          promptTokenIds: _prompt,
+          completionTokenIds: _completion,
+          logprobs: _logprobs,
+          ...call
+        }) => call,
+      ),
+    },
+  };
+}
+
 /** The record's key: a task, mode and repeat is evaluated once per run. */
 export function recordKey(
   record: Pick<EvalRecord, "mode" | "repeat"> & { taskId: string },

@@ -50,6 +50,7 @@ import {
   recordKey,
   recordedTask,
   serializeEvalRecord,
+  slimRecord,
 } from "./records.js";
 import { type EvalReport, type Mode, type ReportMeta, computeReport } from "./report.js";
 import { writeReportFiles } from "./write-report.js";
@@ -79,6 +80,10 @@ export interface EvalRunResult {
   runDir: string;
   /** Undefined when the run was cancelled before every rollout was done. */
   report?: EvalReport;
+  /**
+   * The records that count, slimmed (`slimRecord`: no conversation, no token ids); the whole
+   * records are in RUN_DIR/trajectories.jsonl.
+   */
   records: EvalRecord[];
   cancelled: boolean;
 }
@@ -247,7 +252,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   for (const record of latestRecords(existing.items))
     done.set(
       recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
-      record,
+      slimRecord(record),
     );
 
   // Modes interleaved, so plain-mode rollouts (no sandbox) run while sandboxes start.
@@ -350,7 +355,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
           appendDurably(file, `${serializeEvalRecord(record)}\n`);
           done.set(
             recordKey({ taskId: item.task.id, mode: item.mode, repeat: item.repeat }),
-            record,
+            slimRecord(record),
           );
           progress.done++;
           if (!outcome.trainable) progress.failed++;
