@@ -103,7 +103,7 @@ export async function runEvalBenchmark(quick: boolean): Promise<void> {
     const serial = await measure(dir, instant.baseURL, 1, limit, "instant");
     const slowParallel = await measure(dir, slow.baseURL, 8, limit, "400ms");
     const slowSerial = await measure(dir, slow.baseURL, 1, limit, "400ms");
-    const records = readEvalRecords(join(parallel.runDir, "trajectories.jsonl"));
+    const records = await readEvalRecords(join(parallel.runDir, "trajectories.jsonl"));
     const reportMs = await timed(() => {
       const report = computeReport(records, { runId: "bench", modes: ["sandbox", "llm"] });
       renderReportMarkdown(report);

@@ -139,7 +139,7 @@ describe("sandfarm eval", () => {
     child.kill("SIGINT");
     expect(await exit).toBe(130);
     expect(stderr).toContain(`finish with \`sandfarm eval --resume ${runDir}\``);
-    const kept = readEvalRecords(join(runDir, "trajectories.jsonl")).length;
+    const kept = (await readEvalRecords(join(runDir, "trajectories.jsonl"))).length;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(11);
     expect(existsSync(join(runDir, "report.json"))).toBe(false);
@@ -147,7 +147,7 @@ describe("sandfarm eval", () => {
     const resumed = await sandfarm("eval", "--resume", runDir, "--no-doctor");
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`sandfarm eval: ${kept}/11 rollouts`);
-    const records = readEvalRecords(join(runDir, "trajectories.jsonl"));
+    const records = await readEvalRecords(join(runDir, "trajectories.jsonl"));
     expect(records).toHaveLength(11);
     expect(new Set(records.map((record) => record.task.id)).size).toBe(11);
     expect(reportOf(runDir).domains.physics!.sandbox).toMatchObject({ score: 1, n: 11 });

@@ -272,7 +272,7 @@ export function exportSftCommand(): Command {
     .option("--no-reasoning", "leave out the reasoning (reasoning_content)")
     .option("--output <file>", "the JSONL file (default RUN/sft.jsonl)")
     .action(
-      (
+      async (
         run: string,
         flags: {
           minReward?: number;
@@ -283,7 +283,7 @@ export function exportSftCommand(): Command {
         },
       ) => {
         if (!existsSync(run)) throw new ConfigError(`${run}: no such run directory`);
-        const summary = exportSft(run, {
+        const summary = await exportSft(run, {
           ...(flags.minReward !== undefined ? { minReward: flags.minReward } : {}),
           ...(flags.mode ? { mode: flags.mode } : {}),
           ...(flags.perTask ? { perTask: flags.perTask } : {}),

@@ -108,8 +108,8 @@ describe("sandfarm eval on recorded solutions", () => {
     inMemory = result.records;
   }, 300_000);
 
-  it("runs every task, mode and repeat once and writes the report files", () => {
-    const records = readEvalRecords(join(runDir, "trajectories.jsonl"));
+  it("runs every task, mode and repeat once and writes the report files", async () => {
+    const records = await readEvalRecords(join(runDir, "trajectories.jsonl"));
     expect(records).toHaveLength(4 * 2 * 2);
     const keys = records.map((record) =>
       recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
@@ -134,13 +134,13 @@ describe("sandfarm eval on recorded solutions", () => {
     ]);
   });
 
-  it("keeps slim records in memory, with the same figures as the whole ones in the file", () => {
+  it("keeps slim records in memory, with the same figures as the whole ones in the file", async () => {
     expect(inMemory).toHaveLength(16);
     expect(inMemory.every((record) => record.episode.messages.length === 0)).toBe(true);
     expect(
       inMemory.some((record) => record.episode.calls.some((call) => call.promptTokenIds)),
     ).toBe(false);
-    const whole = readEvalRecords(join(runDir, "trajectories.jsonl"));
+    const whole = await readEvalRecords(join(runDir, "trajectories.jsonl"));
     expect(whole.every((record) => record.episode.messages.length > 0)).toBe(true);
     const fromFile = computeReport(whole, { runId: report.runId, modes: report.modes });
     for (const key of [
@@ -327,7 +327,7 @@ describe("an interrupted eval run", () => {
     expect(first.cancelled).toBe(true);
     expect(first.report).toBeUndefined();
     expect(existsSync(join(outputDir, "report.json"))).toBe(false);
-    const kept = readEvalRecords(join(outputDir, "trajectories.jsonl"));
+    const kept = await readEvalRecords(join(outputDir, "trajectories.jsonl"));
     expect(kept.length).toBeGreaterThanOrEqual(5);
     expect(kept.length).toBeLessThan(12);
     // A crash in the middle of a write leaves half a line.
@@ -335,7 +335,7 @@ describe("an interrupted eval run", () => {
 
     const second = await runEvaluation({ resumeDir: outputDir });
     expect(second.cancelled).toBe(false);
-    const records = readEvalRecords(join(outputDir, "trajectories.jsonl"));
+    const records = await readEvalRecords(join(outputDir, "trajectories.jsonl"));
     expect(records).toHaveLength(4 * 3);
     const keys = records.map((record) =>
       recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
@@ -368,7 +368,7 @@ describe("an interrupted eval run", () => {
     const resumed = await runEvaluation({ resumeDir: outputDir });
     const lines = readFileSync(path, "utf8").trim().split("\n");
     expect(lines).toHaveLength(3);
-    const records = readEvalRecords(path);
+    const records = await readEvalRecords(path);
     expect(records.map((record) => [record.task.id, record.trainable])).toEqual([
       [failed.task.id === "math-001" ? "general-single-001" : "math-001", true],
       [failed.task.id, true],
@@ -376,7 +376,7 @@ describe("an interrupted eval run", () => {
     expect(resumed.report!.overall.llm).toMatchObject({ n: 2, failed: 0 });
     expect(resumed.report!.rollouts).toEqual({ llm: 2 });
     // Everything that reads the run sees each key once.
-    expect(exportSft(outputDir, { output: join(dir, "infra-sft.jsonl") }).read).toBe(2);
+    expect((await exportSft(outputDir, { output: join(dir, "infra-sft.jsonl") })).read).toBe(2);
     const rescored = await rescoreRun(outputDir, { scorer: "exact", workers: 1 });
     expect(rescored.records).toHaveLength(2);
     expect(rescored.report.rollouts).toEqual({ llm: 2 });

@@ -8,15 +8,15 @@
  * failure), ended normally (submitted), and its reward is at least `minReward`.
  *
  * @example
- * const summary = exportSft("runs/eval-1", { minReward: 1, output: "sft.jsonl" });
+ * const summary = await exportSft("runs/eval-1", { minReward: 1, output: "sft.jsonl" });
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { type Episode, parseEpisode } from "../agent/episode-record.js";
 import { ConfigError } from "../errors.js";
 import { toolDefinitions } from "../tools/definitions.js";
-import { readEvalRecords, readJsonLines } from "./records.js";
+import { scanJsonLines, scanLatestRecords, writeAll } from "./records.js";
 
 export interface SftOptions {
   /** @default 1 */
@@ -73,8 +73,14 @@ interface Candidate {
   scored: boolean;
 }
 
-/** The rollouts of an eval run or a training run. */
-function candidatesOf(runDir: string): Candidate[] {
+/**
+ * Streams the rollouts of an eval run (the records that count) or a training run (each rollout
+ * once) to `onCandidate`.
+ */
+async function scanCandidates(
+  runDir: string,
+  onCandidate: (candidate: Candidate) => void,
+): Promise<void> {
   const path = join(runDir, "trajectories.jsonl");
   if (!existsSync(path))
     throw new ConfigError(
@@ -82,7 +88,7 @@ function candidatesOf(runDir: string): Candidate[] {
     );
   if (existsSync(join(runDir, "journal.jsonl"))) {
     // A training run: lines of {groupId, step, slot, verdict, reward, advantage, status, episode}.
-    return readJsonLines(
+    await scanJsonLines(
       path,
       (line) => {
         const value = trainingLineSchema.parse(JSON.parse(line));
@@ -93,13 +99,17 @@ function candidatesOf(runDir: string): Candidate[] {
         };
       },
       "a training trajectory record",
-    ).items;
+      onCandidate,
+    );
+    return;
   }
-  return readEvalRecords(path).map((record) => ({
-    episode: record.episode,
-    reward: record.reward,
-    scored: record.trainable && record.status === "scored",
-  }));
+  await scanLatestRecords(path, (record) =>
+    onCandidate({
+      episode: record.episode,
+      reward: record.reward,
+      scored: record.trainable && record.status === "scored",
+    }),
+  );
 }
 
 /** The conversation up to its last assistant message, in plain chat format. */
@@ -127,40 +137,47 @@ export function sftMessages(episode: Episode, dropReasoning = false): SftMessage
   });
 }
 
-export function exportSft(runDir: string, options: SftOptions = {}): SftSummary {
+export async function exportSft(runDir: string, options: SftOptions = {}): Promise<SftSummary> {
   const minReward = options.minReward ?? 1;
   const output = options.output ?? join(runDir, "sft.jsonl");
   const run = basename(runDir);
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
   const perTask = new Map<string, number>();
-  const lines: string[] = [];
-  const candidates = candidatesOf(runDir);
   const tools = toolDefinitions();
-  for (const { episode, reward, scored } of candidates) {
-    if (options.mode && episode.mode !== options.mode) skip("other mode");
-    else if (!scored) skip("not scored (failure or penalty)");
-    else if (episode.stopReason !== "submitted") skip(`stopped: ${episode.stopReason}`);
-    else if (reward < minReward) skip(`reward below ${minReward}`);
-    else if ((perTask.get(episode.taskId) ?? 0) >= (options.perTask ?? Infinity))
-      skip("per-task cap");
-    else {
-      perTask.set(episode.taskId, (perTask.get(episode.taskId) ?? 0) + 1);
-      const example: SftExample = {
-        messages: sftMessages(episode, options.dropReasoning),
-        ...(episode.mode === "sandbox" ? { tools } : {}),
-        metadata: {
-          taskId: episode.taskId,
-          domain: episode.domain,
-          mode: episode.mode,
-          reward,
-          rolloutId: episode.rolloutId,
-          run,
-        },
-      };
-      lines.push(JSON.stringify(example));
-    }
+  let read = 0;
+  let written = 0;
+  // Streamed in and out: one conversation in memory at a time.
+  const fd = openSync(output, "w");
+  try {
+    await scanCandidates(runDir, ({ episode, reward, scored }) => {
+      read++;
+      if (options.mode && episode.mode !== options.mode) skip("other mode");
+      else if (!scored) skip("not scored (failure or penalty)");
+      else if (episode.stopReason !== "submitted") skip(`stopped: ${episode.stopReason}`);
+      else if (reward < minReward) skip(`reward below ${minReward}`);
+      else if ((perTask.get(episode.taskId) ?? 0) >= (options.perTask ?? Infinity))
+        skip("per-task cap");
+      else {
+        perTask.set(episode.taskId, (perTask.get(episode.taskId) ?? 0) + 1);
+        const example: SftExample = {
+          messages: sftMessages(episode, options.dropReasoning),
+          ...(episode.mode === "sandbox" ? { tools } : {}),
+          metadata: {
+            taskId: episode.taskId,
+            domain: episode.domain,
+            mode: episode.mode,
+            reward,
+            rolloutId: episode.rolloutId,
+            run,
+          },
+        };
+        writeAll(fd, `${JSON.stringify(example)}\n`);
+        written++;
+      }
+    });
+  } finally {
+    closeSync(fd);
   }
-  writeFileSync(output, lines.length > 0 ? `${lines.join("\n")}\n` : "");
-  return { output, read: candidates.length, written: lines.length, skipped };
+  return { output, read, written, skipped };
 }

@@ -5,10 +5,10 @@
  * scorer, or export the conversation for fine-tuning, without rerunning anything.
  *
  * @example
- * const records = readEvalRecords("runs/eval-1/trajectories.jsonl");
+ * const records = await readEvalRecords("runs/eval-1/trajectories.jsonl");
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync, writeSync } from "node:fs";
 import { z } from "zod";
 import { ANSWER_TYPES, type Task, instructionSchema } from "../../datasets/task.js";
 import { type Episode, parseEpisode } from "../agent/episode-record.js";
@@ -147,67 +147,116 @@ export function parseEvalRecord(line: string): EvalRecord {
   return { ...parsed.data, episode };
 }
 
-export interface JsonLines<T> {
-  items: T[];
-  /** Bytes of an unfinished last line (a crash mid-write), which a resume cuts off. */
-  tornBytes: number;
+/** Writes all of `text` (a write may take it in parts). */
+export function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let written = 0; written < bytes.length;)
+    written += writeSync(fd, bytes, written, bytes.length - written);
+}
+
+export interface ScanResult {
+  /** Whole lines read (empty ones included). */
+  lines: number;
   /** The byte length of the whole lines. */
   goodBytes: number;
+  /** Bytes of an unfinished last line (a crash mid-write), which a resume cuts off. */
+  tornBytes: number;
 }
 
 /**
- * Reads a JSONL file written by appending whole lines: a damaged line in the middle names its
- * file and line (`what` says what the line should have been); a last line without its newline
- * (a write a crash interrupted) is reported as torn, not an error.
+ * Streams a JSONL file written by appending whole lines, calling `onItem` (awaited, in order) for
+ * each non-empty line parsed by `parse`, so a file of any size is read in bounded memory. A
+ * damaged line names its file and line (`what` says what it should have been); a last line
+ * without its newline (a write a crash interrupted) is counted as torn, not an error. A missing
+ * file is empty.
  */
-export function readJsonLines<T>(
+export async function scanJsonLines<T>(
   path: string,
   parse: (line: string) => T,
   what: string,
-): JsonLines<T> {
-  if (!existsSync(path)) return { items: [], tornBytes: 0, goodBytes: 0 };
-  const text = readFileSync(path, "utf8");
-  const end = text.lastIndexOf("\n") + 1;
-  const items: T[] = [];
-  text
-    .slice(0, end)
-    .split("\n")
-    .forEach((line, index) => {
-      if (!line.trim()) return;
-      try {
-        items.push(parse(line));
-      } catch (error) {
-        throw new ConfigError(`${path}:${index + 1}: not ${what} (${(error as Error).message})`);
-      }
-    });
-  return {
-    items,
-    tornBytes: Buffer.byteLength(text.slice(end)),
-    goodBytes: Buffer.byteLength(text.slice(0, end)),
+  onItem: (item: T, line: number) => void | Promise<void>,
+): Promise<ScanResult> {
+  const result: ScanResult = { lines: 0, goodBytes: 0, tornBytes: 0 };
+  if (!existsSync(path)) return result;
+  let pending: Buffer[] = [];
+  const handle = async (bytes: Buffer): Promise<void> => {
+    result.lines++;
+    result.goodBytes += bytes.length + 1;
+    const line = bytes.toString("utf8");
+    if (!line.trim()) return;
+    let item: T;
+    try {
+      item = parse(line);
+    } catch (error) {
+      throw new ConfigError(`${path}:${result.lines}: not ${what} (${(error as Error).message})`);
+    }
+    await onItem(item, result.lines);
   };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    let start = 0;
+    for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
+      await handle(Buffer.concat([...pending, bytes.subarray(start, end)]));
+      pending = [];
+      start = end + 1;
+    }
+    if (start < bytes.length) pending.push(bytes.subarray(start));
+  }
+  result.tornBytes = pending.reduce((sum, part) => sum + part.length, 0);
+  return result;
 }
 
-/** Every line of a run's trajectories, as written (a re-run key appears again later). */
-export function readEvalRecordLines(path: string): JsonLines<EvalRecord> {
-  return readJsonLines(path, parseEvalRecord, "an eval trajectory record");
+/** Streams every record of a run's trajectories as written (a re-run key appears again later). */
+export function scanEvalRecords(
+  path: string,
+  onRecord: (record: EvalRecord, line: number) => void | Promise<void>,
+): Promise<ScanResult> {
+  return scanJsonLines(path, parseEvalRecord, "an eval trajectory record", onRecord);
 }
+
+const keyOf = (record: EvalRecord): string =>
+  recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat });
 
 /**
  * The records that count: the last one written for each (task, mode, repeat), in the order they
  * were last written. A key lost to an infrastructure failure and run again on resume has two
- * lines; only the later one counts.
+ * lines; only the later one counts. `keep` maps each record to what is held (e.g. `slimRecord`
+ * for a long run).
  */
-export function latestRecords(records: readonly EvalRecord[]): EvalRecord[] {
+export async function readLatestRecords(
+  path: string,
+  keep: (record: EvalRecord) => EvalRecord = (record) => record,
+): Promise<ScanResult & { records: EvalRecord[] }> {
   const latest = new Map<string, EvalRecord>();
-  for (const record of records) {
-    const key = recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat });
+  const scan = await scanEvalRecords(path, (record) => {
+    const key = keyOf(record);
     latest.delete(key);
-    latest.set(key, record);
-  }
-  return [...latest.values()];
+    latest.set(key, keep(record));
+  });
+  return { ...scan, records: [...latest.values()] };
 }
 
-/** The records of a run that count (see `latestRecords`). */
-export function readEvalRecords(path: string): EvalRecord[] {
-  return latestRecords(readEvalRecordLines(path).items);
+/** The records of a run that count (see `readLatestRecords`), whole. */
+export async function readEvalRecords(path: string): Promise<EvalRecord[]> {
+  return (await readLatestRecords(path)).records;
+}
+
+/**
+ * Streams only the records that count (see `readLatestRecords`), whole, in file order: a first
+ * pass finds the last line of each key, a second hands those records to `onRecord`. Memory holds
+ * the keys, not the records.
+ */
+export async function scanLatestRecords(
+  path: string,
+  onRecord: (record: EvalRecord) => void | Promise<void>,
+): Promise<number> {
+  const lastLine = new Map<string, number>();
+  await scanEvalRecords(path, (record, line) => void lastLine.set(keyOf(record), line));
+  let count = 0;
+  await scanEvalRecords(path, async (record, line) => {
+    if (lastLine.get(keyOf(record)) !== line) return;
+    count++;
+    await onRecord(record);
+  });
+  return count;
 }

@@ -10,12 +10,19 @@
  * const result = await rescoreRun("runs/eval-1", { scorer: "rouge_l" });
  * result.report.domains.general?.sandbox?.score;
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { Rewarder, RewarderConfigError } from "../../rewards/rewarder.js";
 import { ConfigError } from "../errors.js";
 import { type LoadedReport, compareReports, loadReport } from "./compare.js";
-import { type EvalRecord, readEvalRecords, serializeEvalRecord, taskOfRecord } from "./records.js";
+import {
+  type EvalRecord,
+  scanLatestRecords,
+  serializeEvalRecord,
+  slimRecord,
+  taskOfRecord,
+  writeAll,
+} from "./records.js";
 import { type EvalReport, computeReport } from "./report.js";
 import { writeReportFiles } from "./write-report.js";
 
@@ -34,6 +41,7 @@ export interface RescoreOptions {
 export interface RescoreResult {
   outputDir: string;
   report: EvalReport;
+  /** The re-scored records that count, slimmed (`slimRecord`); the file has them whole. */
   records: EvalRecord[];
   /** The run's own report and the re-scored one, compared (first = original). */
   comparison: ReturnType<typeof compareReports>;
@@ -51,7 +59,6 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
     throw new ConfigError(
       `${runDir} is a training run; rescore reads eval runs (their records keep each task's ground truth)`,
     );
-  const records = readEvalRecords(path);
   let rewarder: Rewarder;
   try {
     rewarder = await Rewarder.create({
@@ -65,7 +72,13 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
     if (!(error instanceof RewarderConfigError)) throw error;
     throw new ConfigError(`--module ${options.module ?? ""}: ${error.message}`, { cause: error });
   }
-  let rescored: EvalRecord[];
+  const outputDir = options.outputDir ?? join(runDir, `rescored-${options.scorer}`);
+  // Streamed: the records that count are scored RESCORE_BATCH at a time and written as they
+  // go; memory keeps slim copies for the reports.
+  const before: EvalRecord[] = [];
+  const after: EvalRecord[] = [];
+  let changed = 0;
+  let output: number | undefined;
   try {
     if (!rewarder.has(options.scorer))
       throw new ConfigError(
@@ -73,38 +86,35 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
           (options.scorer === "judge" ? " (the judge needs --judge-url and --judge-model)" : "") +
           " (or give --module PATH for a custom one)",
       );
-    rescored = await Promise.all(
-      records.map(async (record): Promise<EvalRecord> => {
-        const outcome = await rewarder.reward({
-          task: { ...taskOfRecord(record), scorer: options.scorer },
-          answer: record.episode.answer,
-          mode: record.mode,
-          stopReason: record.episode.stopReason,
-        });
-        // An infrastructure failure of the episode stays one; the new scorer's outage is new.
-        const { scorer: _previous, ...rest } = record;
-        return {
-          ...rest,
-          reward: outcome.reward,
-          status: outcome.status,
-          trainable: outcome.trainable,
-          ...(outcome.scorer ? { scorer: outcome.scorer } : {}),
-        };
-      }),
-    );
+    mkdirSync(outputDir, { recursive: true });
+    output = openSync(join(outputDir, "trajectories.jsonl"), "w");
+    const fd = output;
+    let batch: EvalRecord[] = [];
+    const flush = async () => {
+      const rescored = await Promise.all(
+        batch.map((record) => rescoreRecord(rewarder, record, options.scorer)),
+      );
+      writeAll(fd, rescored.map((record) => `${serializeEvalRecord(record)}\n`).join(""));
+      rescored.forEach((record, index) => {
+        if (record.reward !== batch[index]!.reward) changed++;
+        before.push(slimRecord(batch[index]!));
+        after.push(slimRecord(record));
+      });
+      batch = [];
+    };
+    await scanLatestRecords(path, async (record) => {
+      batch.push(record);
+      if (batch.length >= RESCORE_BATCH) await flush();
+    });
+    await flush();
   } finally {
+    if (output !== undefined) closeSync(output);
     await rewarder.close();
   }
   const original = loadOriginal(runDir);
-  const outputDir = options.outputDir ?? join(runDir, `rescored-${options.scorer}`);
-  mkdirSync(outputDir, { recursive: true });
-  writeFileSync(
-    join(outputDir, "trajectories.jsonl"),
-    rescored.map((record) => `${serializeEvalRecord(record)}\n`).join(""),
-  );
-  const report = computeReport(rescored, {
+  const report = computeReport(after, {
     runId: `${original?.runId ?? runDir}-rescored-${options.scorer}`,
-    modes: original?.modes ?? [...new Set(records.map((record) => record.mode))],
+    modes: original?.modes ?? [...new Set(before.map((record) => record.mode))],
     ...(original?.policy ? { policy: original.policy } : {}),
     ...(original?.sandfarm ? { sandfarm: original.sandfarm } : {}),
     ...(original?.sandbox ? { sandbox: original.sandbox } : {}),
@@ -119,16 +129,41 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
   const loaded: LoadedReport[] = [
     {
       dir: runDir,
-      report: original ?? computeReport(records, { runId: runDir, modes: report.modes }),
+      report: original ?? computeReport(before, { runId: runDir, modes: report.modes }),
     },
     { dir: outputDir, report },
   ];
   return {
     outputDir,
     report,
-    records: rescored,
+    records: after,
     comparison: compareReports(loaded),
-    changed: rescored.filter((record, index) => record.reward !== records[index]!.reward).length,
+    changed,
+  };
+}
+
+/** Rollouts scored at once: enough to keep a judge's connections busy, few enough in memory. */
+const RESCORE_BATCH = 32;
+
+async function rescoreRecord(
+  rewarder: Rewarder,
+  record: EvalRecord,
+  scorer: string,
+): Promise<EvalRecord> {
+  const outcome = await rewarder.reward({
+    task: { ...taskOfRecord(record), scorer },
+    answer: record.episode.answer,
+    mode: record.mode,
+    stopReason: record.episode.stopReason,
+  });
+  // An infrastructure failure of the episode stays one; the new scorer's outage is new.
+  const { scorer: _previous, ...rest } = record;
+  return {
+    ...rest,
+    reward: outcome.reward,
+    status: outcome.status,
+    trainable: outcome.trainable,
+    ...(outcome.scorer ? { scorer: outcome.scorer } : {}),
   };
 }
 

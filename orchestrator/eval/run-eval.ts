@@ -24,7 +24,6 @@ import {
   readFileSync,
   truncateSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
@@ -45,12 +44,12 @@ import { type EvalConfig, modesOf, parseEvalConfig } from "./config.js";
 import {
   type EvalRecord,
   EVAL_RECORD_SCHEMA_VERSION,
-  latestRecords,
-  readEvalRecordLines,
+  readLatestRecords,
   recordKey,
   recordedTask,
   serializeEvalRecord,
   slimRecord,
+  writeAll,
 } from "./records.js";
 import { type EvalReport, type Mode, type ReportMeta, computeReport } from "./report.js";
 import { writeReportFiles } from "./write-report.js";
@@ -98,11 +97,9 @@ const TRAJECTORIES = "trajectories.jsonl";
 
 const taskFilesSchema = z.array(z.strictObject({ file: z.string(), sha256: z.string() }));
 
-/** Appends the whole line (a write may take it in parts) and makes it durable. */
+/** Appends the whole line and makes it durable. */
 function appendDurably(fd: number, line: string): void {
-  const bytes = Buffer.from(line);
-  for (let written = 0; written < bytes.length;)
-    written += writeSync(fd, bytes, written, bytes.length - written);
+  writeAll(fd, line);
   fsyncSync(fd);
 }
 
@@ -246,13 +243,13 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   // What the file already holds: the last record of a key wins; keys lost to infrastructure
   // failures run again.
   const trajectoriesPath = join(runDir, TRAJECTORIES);
-  const existing = readEvalRecordLines(trajectoriesPath);
+  const existing = await readLatestRecords(trajectoriesPath, slimRecord);
   if (existing.tornBytes > 0) truncateSync(trajectoriesPath, existing.goodBytes);
   const done = new Map<string, EvalRecord>();
-  for (const record of latestRecords(existing.items))
+  for (const record of existing.records)
     done.set(
       recordKey({ taskId: record.task.id, mode: record.mode, repeat: record.repeat }),
-      slimRecord(record),
+      record,
     );
 
   // Modes interleaved, so plain-mode rollouts (no sandbox) run while sandboxes start.

@@ -143,7 +143,7 @@ describe("rescore", () => {
     expect(result.changed).toBe(1);
     expect(result.outputDir).toBe(join(run, "rescored-exact"));
     // Written beside the run: the records (episodes untouched) and their report.
-    const written = readEvalRecords(join(result.outputDir, "trajectories.jsonl"));
+    const written = await readEvalRecords(join(result.outputDir, "trajectories.jsonl"));
     expect(written.map((record) => record.reward)).toEqual([1, 0, 0, 0, 0]);
     expect(written[1]!.episode).toEqual(records[1]!.episode);
     expect(written[1]!.scorer).toBe("exact");
@@ -201,8 +201,8 @@ describe("export-sft", () => {
       .split("\n")
       .map((line) => JSON.parse(line) as SftExample);
 
-  it("writes successful rollouts as chat conversations with their tool calls", () => {
-    const summary = exportSft(run);
+  it("writes successful rollouts as chat conversations with their tool calls", async () => {
+    const summary = await exportSft(run);
     expect(summary).toMatchObject({ read: 6, written: 3, output: join(run, "sft.jsonl") });
     expect(summary.skipped).toEqual({
       "reward below 1": 2,
@@ -249,10 +249,12 @@ describe("export-sft", () => {
     });
   });
 
-  it("filters by reward, mode and rollouts per task", () => {
+  it("filters by reward, mode and rollouts per task", async () => {
     const output = join(root, "half.jsonl");
-    expect(exportSft(run, { minReward: 0.5, output }).written).toBe(4);
-    expect(exportSft(run, { minReward: 0.5, mode: "sandbox", perTask: 1, output })).toMatchObject({
+    expect((await exportSft(run, { minReward: 0.5, output })).written).toBe(4);
+    expect(
+      await exportSft(run, { minReward: 0.5, mode: "sandbox", perTask: 1, output }),
+    ).toMatchObject({
       written: 2,
       skipped: {
         "other mode": 1,
@@ -264,7 +266,7 @@ describe("export-sft", () => {
     expect(read(output).map((example) => example.metadata.taskId)).toEqual(["m1", "m2"]);
   });
 
-  it("reads a training run's trajectories too", () => {
+  it("reads a training run's trajectories too", async () => {
     const dir = join(root, "train-run");
     mkdirSync(dir);
     writeFileSync(join(dir, "journal.jsonl"), "");
@@ -275,19 +277,19 @@ describe("export-sft", () => {
       JSON.stringify({ groupId: "g", step: 0, slot, verdict: "batched", advantage: 0, ...line }),
     );
     writeFileSync(join(dir, "trajectories.jsonl"), `${lines.join("\n")}\n`);
-    const summary = exportSft(dir);
+    const summary = await exportSft(dir);
     expect(summary).toMatchObject({ read: 2, written: 1 });
     expect(read(summary.output)[0]!.metadata).toMatchObject({ taskId: "m1", run: "train-run" });
   });
 
-  it("names a damaged line by file and line", () => {
+  it("names a damaged line by file and line", async () => {
     const dir = join(root, "damaged");
     mkdirSync(dir);
     writeFileSync(
       join(dir, "trajectories.jsonl"),
       `${serializeEvalRecord(records[0]!)}\n{"schemaVersion": 1}\n`,
     );
-    expect(() => exportSft(dir)).toThrow(
+    await expect(exportSft(dir)).rejects.toThrow(
       `${join(dir, "trajectories.jsonl")}:2: not an eval trajectory record (task:`,
     );
   });
