@@ -176,6 +176,11 @@ export function parseEpisode(line: string): Episode {
   } catch (error) {
     throw new EpisodeFormatError(`not JSON: ${(error as Error).message}`);
   }
+  return episodeFromValue(value);
+}
+
+/** Validates an already parsed episode (e.g. one nested in another record). */
+export function episodeFromValue(value: unknown): Episode {
   const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== EPISODE_SCHEMA_VERSION) {
     throw new EpisodeFormatError(

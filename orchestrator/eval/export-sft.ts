@@ -13,7 +13,7 @@
 import { closeSync, existsSync, openSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { type Episode, parseEpisode } from "../agent/episode-record.js";
+import { type Episode, episodeFromValue } from "../agent/episode-record.js";
 import { ConfigError } from "../errors.js";
 import { toolDefinitions } from "../tools/definitions.js";
 import { scanJsonLines, scanLatestRecords, writeAll } from "./records.js";
@@ -93,7 +93,7 @@ async function scanCandidates(
       (line) => {
         const value = trainingLineSchema.parse(JSON.parse(line));
         return {
-          episode: parseEpisode(JSON.stringify(value.episode)),
+          episode: episodeFromValue(value.episode),
           reward: value.reward,
           scored: value.status === "scored",
         };

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, writeSync } from "node:fs";
 import { z } from "zod";
 import { ANSWER_TYPES, type Task, instructionSchema } from "../../datasets/task.js";
-import { type Episode, parseEpisode } from "../agent/episode-record.js";
+import { type Episode, episodeFromValue } from "../agent/episode-record.js";
 import { ConfigError } from "../errors.js";
 
 export const EVAL_RECORD_SCHEMA_VERSION = 1;
@@ -143,7 +143,7 @@ export function parseEvalRecord(line: string): EvalRecord {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${issue.path.join(".") || "(record)"}: ${issue.message}`);
   }
-  const episode = parseEpisode(JSON.stringify(parsed.data.episode));
+  const episode = episodeFromValue(parsed.data.episode);
   return { ...parsed.data, episode };
 }
 
@@ -250,8 +250,22 @@ export async function scanLatestRecords(
   path: string,
   onRecord: (record: EvalRecord) => void | Promise<void>,
 ): Promise<number> {
+  // The first pass reads only each line's key (the second validates what it hands over).
   const lastLine = new Map<string, number>();
-  await scanEvalRecords(path, (record, line) => void lastLine.set(keyOf(record), line));
+  await scanJsonLines(
+    path,
+    (line) => {
+      const value = JSON.parse(line) as Partial<EvalRecord> | null;
+      // A line without its key: the full parse says what exactly is wrong.
+      const record =
+        value?.task?.id !== undefined && value.mode && value.repeat !== undefined
+          ? value
+          : parseEvalRecord(line);
+      return recordKey({ taskId: record.task!.id, mode: record.mode!, repeat: record.repeat! });
+    },
+    "an eval trajectory record",
+    (key, line) => void lastLine.set(key, line),
+  );
   let count = 0;
   await scanEvalRecords(path, async (record, line) => {
     if (lastLine.get(keyOf(record)) !== line) return;
