@@ -144,13 +144,35 @@ describe("sandfarm eval", () => {
     expect(kept).toBeLessThan(11);
     expect(existsSync(join(runDir, "report.json"))).toBe(false);
 
-    const resumed = await sandfarm("eval", "--resume", runDir, "--no-doctor");
+    // The policy may have moved (same model): the resumed session uses the URL given.
+    const moved = await startVllmStub({
+      scripts: { recorded: recordedScript() },
+      defaultScript: "recorded",
+      maxModelLen: 1 << 20,
+    });
+    const resumed = await sandfarm(
+      "eval",
+      "--resume",
+      runDir,
+      "--policy-url",
+      moved.baseURL,
+      "--concurrency",
+      "2",
+      "--no-doctor",
+    ).finally(() => moved.close());
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`sandfarm eval: ${kept}/11 rollouts`);
     const records = await readEvalRecords(join(runDir, "trajectories.jsonl"));
     expect(records).toHaveLength(11);
     expect(new Set(records.map((record) => record.task.id)).size).toBe(11);
     expect(reportOf(runDir).domains.physics!.sandbox).toMatchObject({ score: 1, n: 11 });
+    const saved = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as {
+      concurrency: number;
+      policy: { urls: string[] };
+    };
+    expect(saved.concurrency).toBe(2);
+    expect(saved.policy.urls).toEqual([moved.baseURL]);
+    expect(moved.requests.length).toBeGreaterThan(0);
   }, 120_000);
 
   it("names what is wrong with a config or the flags, and creates nothing", async () => {
@@ -198,7 +220,7 @@ describe("sandfarm eval", () => {
     );
     expect(both.code).toBe(1);
     expect(both.stderr).toContain(
-      "--resume continues a run with its own config (RUN_DIR/config.json); drop --tasks, --policy-url",
+      "--resume continues a run with its own config (RUN_DIR/config.json); drop --tasks (a different model",
     );
 
     const zero = await sandfarm("eval", "--tasks", "x.jsonl", "--repeats", "0");

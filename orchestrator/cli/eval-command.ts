@@ -2,7 +2,8 @@
  * The evaluation commands:
  * - `sandfarm eval [CONFIG] --tasks FILE... [--mode sandbox|llm|both] [--repeats N] [--policy-url
  *   URL --model NAME] [--output-dir DIR]` runs a policy over task sets and writes the report;
- *   `--resume RUN_DIR` finishes an interrupted run. Ctrl-C or SIGTERM stops it (exit 130); what
+ *   `--resume RUN_DIR [--policy-url URL] [--concurrency N]` finishes an interrupted run (the
+ *   policy may have moved; the model and tasks may not change). Ctrl-C or SIGTERM stops it (exit 130); what
  *   was done is kept for `--resume`.
  * - `sandfarm compare RUN RUN...` puts evaluated runs side by side (Markdown on stdout, and
  *   `--html FILE`).
@@ -96,10 +97,8 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
           ["--tasks", flags.tasks],
           ["--mode", flags.mode],
           ["--repeats", flags.repeats],
-          ["--policy-url", flags.policyUrl],
           ["--model", flags.model],
           ["--output-dir", flags.outputDir],
-          ["--concurrency", flags.concurrency],
           ["--limit", flags.limit],
           ["--domains", flags.domains],
         ] as const
@@ -110,7 +109,7 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
     if (given.length > 0)
       throw new ConfigError(
         `--resume continues a run with its own config (RUN_DIR/config.json); drop ${given.join(", ")} ` +
-          "(a different policy or set of tasks is a new run)",
+          "(a different model or set of tasks is a new run; --policy-url and --concurrency may change)",
       );
   }
   const config = flags.resume
@@ -125,7 +124,19 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
   try {
     const result = await runEvaluation({
       ...(config ? { config } : {}),
-      ...(flags.resume ? { resumeDir: flags.resume } : {}),
+      ...(flags.resume
+        ? {
+            resumeDir: flags.resume,
+            ...(flags.policyUrl || flags.concurrency
+              ? {
+                  resumeOverrides: {
+                    ...(flags.policyUrl ? { policyUrls: flags.policyUrl } : {}),
+                    ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+                  },
+                }
+              : {}),
+          }
+        : {}),
       skipDoctor: !flags.doctor,
       signal: controller.signal,
       onProgress: (progress) => {

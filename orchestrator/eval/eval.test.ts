@@ -398,6 +398,20 @@ describe("an interrupted eval run", () => {
     );
   }, 60_000);
 
+  it("refuses to resume on another sandbox image", async () => {
+    const outputDir = join(dir, "image");
+    await runEvaluation({
+      config: config({ outputDir, mode: "sandbox", repeats: 1, limit: 1, domains: ["math"] }),
+    });
+    const path = join(outputDir, "sandbox-image.json");
+    const image = JSON.parse(readFileSync(path, "utf8")) as Record<string, string>;
+    expect(image.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    writeFileSync(path, JSON.stringify({ ...image, id: `sha256:${"0".repeat(64)}` }));
+    await expect(runEvaluation({ resumeDir: outputDir })).rejects.toThrow(
+      `the sandbox image sandfarm/sandbox:0.1.0 changed since the eval run started (id 000000000000 is now ${image.id!.slice(7, 19)}); rebuild the old one or start a new run`,
+    );
+  }, 60_000);
+
   it("refuses to start over a finished run and names --resume", async () => {
     const outputDir = join(dir, "twice");
     await runEvaluation({ config: config({ outputDir, mode: "llm", repeats: 1, limit: 1 }) });

@@ -10,8 +10,8 @@
  * @example
  * const summary = await exportSft("runs/eval-1", { minReward: 1, output: "sft.jsonl" });
  */
-import { closeSync, existsSync, openSync } from "node:fs";
-import { basename, join } from "node:path";
+import { closeSync, existsSync, openSync, renameSync, rmSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import { type Episode, episodeFromValue } from "../agent/episode-record.js";
 import { ConfigError } from "../errors.js";
@@ -147,8 +147,15 @@ export async function exportSft(runDir: string, options: SftOptions = {}): Promi
   const tools = toolDefinitions();
   let read = 0;
   let written = 0;
-  // Streamed in and out: one conversation in memory at a time.
-  const fd = openSync(output, "w");
+  if (resolve(output) === resolve(join(runDir, "trajectories.jsonl")))
+    throw new ConfigError(
+      `--output ${output}: that is the run's own trajectories; give another file`,
+    );
+  // Streamed in and out, one conversation in memory at a time; written beside and renamed into
+  // place once complete, so a failure leaves no half file.
+  const partial = `${output}.partial-${process.pid}`;
+  const fd = openSync(partial, "w");
+  let complete = false;
   try {
     await scanCandidates(runDir, ({ episode, reward, scored }) => {
       read++;
@@ -176,8 +183,11 @@ export async function exportSft(runDir: string, options: SftOptions = {}): Promi
         written++;
       }
     });
+    complete = true;
   } finally {
     closeSync(fd);
+    if (complete) renameSync(partial, output);
+    else rmSync(partial, { force: true });
   }
   return { output, read, written, skipped };
 }

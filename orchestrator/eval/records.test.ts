@@ -3,12 +3,13 @@
  * chunk, multi-byte characters split across chunks, empty lines, a torn last line, a damaged
  * line named by number; and the records that count (the last of each key).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fixtureRecord } from "../../testing/eval-fixtures.js";
 import {
+  DurableAppender,
   readEvalRecords,
   readLatestRecords,
   scanJsonLines,
@@ -67,6 +68,27 @@ describe("scanJsonLines", () => {
     expect(
       await scanJsonLines(join(dir, "none.jsonl"), JSON.parse, "a thing", () => undefined),
     ).toEqual({ lines: 0, goodBytes: 0, tornBytes: 0 });
+  });
+});
+
+describe("DurableAppender", () => {
+  it("appends whole lines, and after a failed append refuses every later one", () => {
+    const path = join(dir, "appended.jsonl");
+    writeFileSync(path, "");
+    const fd = openSync(path, "a");
+    const appender = new DurableAppender(fd);
+    appender.append('{"n": 1}\n');
+    closeSync(fd);
+    expect(readFileSync(path, "utf8")).toBe('{"n": 1}\n');
+    // A descriptor that cannot be written: the append fails, the file keeps its whole lines.
+    const readOnly = openSync(path, "r");
+    const broken = new DurableAppender(readOnly);
+    expect(() => broken.append('{"n": 2}\n')).toThrow(/EBADF/);
+    expect(() => broken.append('{"n": 3}\n')).toThrow(
+      /^an earlier append failed \(EBADF.*\); nothing more is written$/,
+    );
+    closeSync(readOnly);
+    expect(readFileSync(path, "utf8")).toBe('{"n": 1}\n');
   });
 });
 

@@ -8,7 +8,14 @@
  * const records = await readEvalRecords("runs/eval-1/trajectories.jsonl");
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, writeSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  writeSync,
+} from "node:fs";
 import { z } from "zod";
 import { ANSWER_TYPES, type Task, instructionSchema } from "../../datasets/task.js";
 import { type Episode, episodeFromValue } from "../agent/episode-record.js";
@@ -152,6 +159,34 @@ export function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text);
   for (let written = 0; written < bytes.length;)
     written += writeSync(fd, bytes, written, bytes.length - written);
+}
+
+/**
+ * Appends whole lines durably. A failed append (a full disk) is cut back off the file, and every
+ * later append refuses: no line is ever glued to a torn one, so the file stays resumable.
+ */
+export class DurableAppender {
+  private failed: Error | undefined;
+
+  constructor(private readonly fd: number) {}
+
+  append(line: string): void {
+    if (this.failed)
+      throw new Error(`an earlier append failed (${this.failed.message}); nothing more is written`);
+    const size = fstatSync(this.fd).size;
+    try {
+      writeAll(this.fd, line);
+      fsyncSync(this.fd);
+    } catch (error) {
+      this.failed = error as Error;
+      try {
+        ftruncateSync(this.fd, size);
+      } catch {
+        // The resume cuts a torn last line off anyway.
+      }
+      throw error;
+    }
+  }
 }
 
 export interface ScanResult {

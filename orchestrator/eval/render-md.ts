@@ -138,9 +138,9 @@ function sampleRollout(domain: string, example: ExampleRollout): string {
   const turns = example.turns.map((turn, index) => {
     const tags = turn.capabilities.length > 0 ? ` (${turn.capabilities.join(", ")})` : "";
     const input = turn.input ? `: \`${firstLine(turn.input).replace(/`/g, "'")}\`` : "";
-    return `${index + 1}. ${turn.tool ?? "no tool call"}${input}${tags}`;
+    return `${index + 1}. ${cell(turn.tool ?? "no tool call")}${input}${tags}`;
   });
-  return `**${cell(domain)}**: \`${example.taskId}\`, reward ${example.reward}, ${example.stopReason}\n\n${turns.join("\n")}\n`;
+  return `**${cell(domain)}**: \`${cell(example.taskId).replace(/`/g, "'")}\`, reward ${example.reward}, ${example.stopReason}\n\n${turns.join("\n")}\n`;
 }
 
 export function renderReportMarkdown(report: EvalReport): string {
@@ -196,7 +196,7 @@ export function renderReportMarkdown(report: EvalReport): string {
       "## Definitions\n",
       "- **score**: mean reward of the scored rollouts, in %. Rollouts lost to infrastructure failures are counted as failed and not scored.",
       "- **gain**: sandbox score minus LLM score, in percentage points.",
-      "- **pass@k**: the unbiased estimator over each task's repeats (a success is reward 1), averaged over the tasks with at least k scored repeats.",
+      "- **pass@k**: the unbiased estimator over each task's repeats (a success is reward 1), averaged over the tasks with at least k scored repeats (how many: `passAtKTasks` in report.json).",
       "- **overall**: over all rollouts; the macro mean of domain scores is in report.json (`overall.<mode>.macroScore`).",
       "- **capability usage**: share of sandbox-mode turns whose tool call used the capability (a turn may use several).",
       "- **tokens**: the server's usage summed over every call of a rollout (prompt counts the conversation again on each call, before prefix caching), per rollout.",

@@ -60,6 +60,7 @@ describe("computeReport on the fixture run", () => {
     // Success shares per task: math 1, 0.5; chem 1, 0; long 1, 0; software 1, 0. Only the two
     // math tasks have two repeats: pass@2 is theirs.
     expect(report.overall.sandbox!.passAtK).toEqual({ "1": 4.5 / 8, "2": 1 });
+    expect(report.overall.sandbox!.passAtKTasks).toEqual({ "1": 8, "2": 2 });
     expect(report.overall.llm!.score).toBeCloseTo(4 / 9, 12);
     expect(report.overall.llm!.macroScore).toBeCloseTo((0.25 + 1 / 3 + 1) / 3, 12);
     expect(report.overall.gain).toBeCloseTo(0.65 - 4 / 9, 12);

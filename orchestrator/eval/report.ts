@@ -47,6 +47,8 @@ export interface ModeSummary {
   failed: number;
   /** pass@k by k ("1", "2", ...). */
   passAtK: Record<string, number>;
+  /** By k, the tasks pass@k averages over (those with at least k scored repeats). */
+  passAtKTasks: Record<string, number>;
   turns: { mean: number; max: number };
   tokens: TokenSummary;
   stopReasons: Record<string, number>;
@@ -190,6 +192,7 @@ function modeSummary(records: readonly EvalRecord[]): ModeSummary {
   // with at least k scored repeats (an infrastructure failure leaves a task fewer).
   const most = Math.max(0, ...[...byTask.values()].map((rewards) => rewards.length));
   const passes: Record<string, number> = {};
+  const passTasks: Record<string, number> = {};
   const ks: number[] = [];
   for (let k = 1; k <= most; k *= 2) ks.push(k);
   if (most > 0 && ks.at(-1) !== most) ks.push(most);
@@ -201,6 +204,7 @@ function modeSummary(records: readonly EvalRecord[]): ModeSummary {
       sum += passAtK(rewards.length, successes, k);
     }
     passes[String(k)] = sum / eligible.length;
+    passTasks[String(k)] = eligible.length;
   }
   const turns = records.map(turnsOf);
   return {
@@ -212,6 +216,7 @@ function modeSummary(records: readonly EvalRecord[]): ModeSummary {
     tasks: byTask.size,
     failed: records.length - scored.length,
     passAtK: passes,
+    passAtKTasks: passTasks,
     turns: {
       mean: turns.length === 0 ? 0 : turns.reduce((sum, value) => sum + value, 0) / turns.length,
       max: turns.length === 0 ? 0 : Math.max(...turns),

@@ -10,8 +10,8 @@
  * const result = await rescoreRun("runs/eval-1", { scorer: "rouge_l" });
  * result.report.domains.general?.sandbox?.score;
  */
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Rewarder, RewarderConfigError } from "../../rewards/rewarder.js";
 import { ConfigError } from "../errors.js";
 import { type LoadedReport, compareReports, loadReport } from "./compare.js";
@@ -72,13 +72,18 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
     if (!(error instanceof RewarderConfigError)) throw error;
     throw new ConfigError(`--module ${options.module ?? ""}: ${error.message}`, { cause: error });
   }
-  const outputDir = options.outputDir ?? join(runDir, `rescored-${options.scorer}`);
+  const outputDir = resolve(options.outputDir ?? join(runDir, `rescored-${options.scorer}`));
+  if (outputDir === resolve(runDir))
+    throw new ConfigError(
+      `--output-dir ${options.outputDir ?? outputDir}: that is the run itself; give another directory (default RUN/rescored-<scorer>)`,
+    );
   // Streamed: the records that count are scored RESCORE_BATCH at a time and written as they
   // go; memory keeps slim copies for the reports.
   const before: EvalRecord[] = [];
   const after: EvalRecord[] = [];
   let changed = 0;
   let output: number | undefined;
+  const partial = join(outputDir, `trajectories.jsonl.partial-${process.pid}`);
   try {
     if (!rewarder.has(options.scorer))
       throw new ConfigError(
@@ -87,7 +92,8 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
           " (or give --module PATH for a custom one)",
       );
     mkdirSync(outputDir, { recursive: true });
-    output = openSync(join(outputDir, "trajectories.jsonl"), "w");
+    // Written beside, renamed into place once complete: a failure leaves no half file.
+    output = openSync(partial, "w");
     const fd = output;
     let batch: EvalRecord[] = [];
     const flush = async () => {
@@ -107,8 +113,14 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
       if (batch.length >= RESCORE_BATCH) await flush();
     });
     await flush();
+    closeSync(output);
+    output = undefined;
+    renameSync(partial, join(outputDir, "trajectories.jsonl"));
   } finally {
-    if (output !== undefined) closeSync(output);
+    if (output !== undefined) {
+      closeSync(output);
+      rmSync(partial, { force: true });
+    }
     await rewarder.close();
   }
   const original = loadOriginal(runDir);

@@ -8,8 +8,8 @@
  * file's records once every key is done.
  *
  * Run directory: `config.json` (the resolved config), `task-files.json` (each task file's
- * SHA-256; a resume refuses changed files), `trajectories.jsonl`, `report.json`, `report.md`,
- * `report.html`.
+ * SHA-256) and `sandbox-image.json` (the image's id; a resume refuses a changed file or image),
+ * `trajectories.jsonl`, `report.json`, `report.md`, `report.html`.
  *
  * @example
  * const result = await runEvaluation({ config });
@@ -18,7 +18,6 @@
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -48,8 +47,8 @@ import {
   recordKey,
   recordedTask,
   serializeEvalRecord,
+  DurableAppender,
   slimRecord,
-  writeAll,
 } from "./records.js";
 import { type EvalReport, type Mode, type ReportMeta, computeReport } from "./report.js";
 import { writeReportFiles } from "./write-report.js";
@@ -59,6 +58,11 @@ export interface EvalRunOptions {
   config?: EvalConfig;
   /** Continue this run directory (its config.json is the config). */
   resumeDir?: string;
+  /**
+   * What a resumed run may change (same model, same tasks): where the policy is served and how
+   * many episodes run at once; saved into its config.json.
+   */
+  resumeOverrides?: { policyUrls?: string[]; concurrency?: number };
   /** Skip the policy endpoint's preflight. @default false */
   skipDoctor?: boolean;
   /** Aborting stops starting rollouts and ends running ones; the report is not written. */
@@ -97,12 +101,6 @@ const TRAJECTORIES = "trajectories.jsonl";
 
 const taskFilesSchema = z.array(z.strictObject({ file: z.string(), sha256: z.string() }));
 
-/** Appends the whole line and makes it durable. */
-function appendDurably(fd: number, line: string): void {
-  writeAll(fd, line);
-  fsyncSync(fd);
-}
-
 function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalConfig } {
   if (options.resumeDir) {
     const runDir = resolve(options.resumeDir);
@@ -119,7 +117,18 @@ function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalCo
         `${path}: not JSON (${(error as Error).message}); the run's config is damaged, start a new run`,
       );
     }
-    return { runDir, config: parseEvalConfig(value, path) };
+    const config = parseEvalConfig(value, path);
+    const overrides = options.resumeOverrides;
+    return {
+      runDir,
+      config: {
+        ...config,
+        ...(overrides?.concurrency ? { concurrency: overrides.concurrency } : {}),
+        ...(overrides?.policyUrls
+          ? { policy: { ...config.policy, urls: overrides.policyUrls } }
+          : {}),
+      },
+    };
   }
   if (!options.config)
     throw new ConfigError("give task files (--tasks) or a config, or --resume RUN_DIR");
@@ -210,27 +219,33 @@ export function repeatsFor(config: EvalConfig, domain: string): number {
   return config.repeatsByDomain[domain] ?? config.repeats;
 }
 
+/** Reads a JSON file the run wrote, validated; damage names the file. */
+function readRunFile<T>(path: string, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`${path}: not JSON (${(error as Error).message}); start a new run`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new ConfigError(`${path}: damaged (${parsed.error.issues[0]!.message}); start a new run`);
+  return parsed.data;
+}
+
 export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunResult> {
   const { runDir, config } = runDirectory(options);
   const loaded = await loadTasks(config);
   const { tasks } = loaded;
   const modes = modesOf(config);
-  // The image is checked (and identified for the report) before anything runs.
-  const sandbox = modes.includes("sandbox") ? await imageProvenance(config) : undefined;
-  if (!options.skipDoctor)
-    await preflightPolicy(config.policy, config.episode.maxTotalTokens, modes.includes("sandbox"));
-  mkdirSync(runDir, { recursive: true });
-  const configPath = join(runDir, "config.json");
-  if (!options.resumeDir) writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  // The task files a run started on: a resumed run must see the same bytes, or its records
-  // would mix two versions of a task.
+  // A resumed run must see the task files and the image it started on, or its records would
+  // mix two versions of a task or two sandboxes. Checked first: nothing runs on a mismatch.
   const filesPath = join(runDir, "task-files.json");
+  const imagePath = join(runDir, "sandbox-image.json");
   const files = config.tasks.map((file, index) => ({ file, sha256: loaded.sha256[index]! }));
+  const sandbox = modes.includes("sandbox") ? await imageProvenance(config) : undefined;
   if (options.resumeDir && existsSync(filesPath)) {
-    const before = taskFilesSchema.safeParse(JSON.parse(readFileSync(filesPath, "utf8")));
-    if (!before.success)
-      throw new ConfigError(`${filesPath}: damaged (${before.error.issues[0]!.message})`);
-    for (const entry of before.data) {
+    for (const entry of readRunFile(filesPath, taskFilesSchema)) {
       const now = files.find((candidate) => candidate.file === entry.file);
       if (now?.sha256 !== entry.sha256)
         throw new ConfigError(
@@ -238,7 +253,25 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
             `${now?.sha256.slice(0, 12) ?? "missing"}...); restore the file or start a new run`,
         );
     }
-  } else writeFileSync(filesPath, `${JSON.stringify(files, null, 2)}\n`);
+  }
+  if (options.resumeDir && sandbox && existsSync(imagePath)) {
+    const before = readRunFile(imagePath, z.record(z.string(), z.string()));
+    if (before.id !== sandbox.id)
+      throw new ConfigError(
+        `the sandbox image ${sandbox.image} changed since the eval run started (id ${before.id?.slice(7, 19) ?? "?"} is now ` +
+          `${sandbox.id?.slice(7, 19) ?? "?"}); rebuild the old one or start a new run`,
+      );
+  }
+  if (!options.skipDoctor)
+    await preflightPolicy(config.policy, config.episode.maxTotalTokens, modes.includes("sandbox"));
+  mkdirSync(runDir, { recursive: true });
+  const configPath = join(runDir, "config.json");
+  if (!options.resumeDir || options.resumeOverrides)
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  if (!options.resumeDir) {
+    writeFileSync(filesPath, `${JSON.stringify(files, null, 2)}\n`);
+    if (sandbox) writeFileSync(imagePath, `${JSON.stringify(sandbox, null, 2)}\n`);
+  }
 
   // What the file already holds: the last record of a key wins; keys lost to infrastructure
   // failures run again.
@@ -273,6 +306,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   const closers: (() => Promise<void> | void)[] = [];
   const file = openSync(trajectoriesPath, "a");
   closers.push(() => closeSync(file));
+  const appender = new DurableAppender(file);
   let cancelled = false;
   try {
     closers.push(raisePriority(config.nice));
@@ -349,11 +383,12 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
           };
           // The commit point: the whole line, then fsync (this blocks the loop for the fsync,
           // a few milliseconds, far below an episode's length).
-          appendDurably(file, `${serializeEvalRecord(record)}\n`);
-          done.set(
-            recordKey({ taskId: item.task.id, mode: item.mode, repeat: item.repeat }),
-            slimRecord(record),
-          );
+          appender.append(`${serializeEvalRecord(record)}\n`);
+          // Re-inserted, so the map's order is the order lines were last written (as a read
+          // of the file gives it).
+          const key = recordKey({ taskId: item.task.id, mode: item.mode, repeat: item.repeat });
+          done.delete(key);
+          done.set(key, slimRecord(record));
           progress.done++;
           if (!outcome.trainable) progress.failed++;
           progress.last = {

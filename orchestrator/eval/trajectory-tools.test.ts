@@ -2,7 +2,7 @@
  * `compare`, `rescore` and `export-sft` on fixture runs (testing/eval-fixtures.ts): known
  * reports, known answers, known conversations; every expected value worked out by hand.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -177,6 +177,9 @@ describe("rescore", () => {
     await expect(rescoreRun(run, { scorer: "nope", workers: 1 })).rejects.toThrow(
       /--scorer nope: no such scorer; known: choice, multi_choice, exact, .*ifeval/,
     );
+    await expect(rescoreRun(run, { scorer: "exact", outputDir: `${run}/` })).rejects.toThrow(
+      "that is the run itself; give another directory",
+    );
     const training = writeRun("training", records);
     writeFileSync(join(training, "journal.jsonl"), "");
     await expect(rescoreRun(training, { scorer: "exact" })).rejects.toThrow(
@@ -280,6 +283,16 @@ describe("export-sft", () => {
     const summary = await exportSft(dir);
     expect(summary).toMatchObject({ read: 2, written: 1 });
     expect(read(summary.output)[0]!.metadata).toMatchObject({ taskId: "m1", run: "train-run" });
+  });
+
+  it("never writes over the run's trajectories, and leaves no half file", async () => {
+    await expect(exportSft(run, { output: join(run, "trajectories.jsonl") })).rejects.toThrow(
+      "that is the run's own trajectories; give another file",
+    );
+    const empty = join(root, "no-trajectories");
+    mkdirSync(empty);
+    await expect(exportSft(empty)).rejects.toThrow(`${empty}: no trajectories.jsonl`);
+    expect(readdirSync(empty)).toEqual([]);
   });
 
   it("names a damaged line by file and line", async () => {
