@@ -264,8 +264,13 @@ export class BridgeServer {
     return { batches: pending.length, rows, tokens };
   }
 
-  /** True while queued tokens are above the high watermark and until they fall below the low. */
+  /**
+   * True while queued tokens are above the high watermark and until they fall below the low.
+   * Brought up to date on every read: the spool records an ack before the server's own ack
+   * bookkeeping runs, and a reader in between must not see the state before it.
+   */
   get backpressure(): boolean {
+    this.updateBackpressure();
     return this.backpressureOn;
   }
 
