@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { CLI_ENTRY, sandfarm } from "../../testing/cli.js";
-import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/index.js";
-import { recordedScript } from "../../testing/vllm-stub/recorded/index.js";
+import type { RunningVllmStub } from "../../testing/vllm-stub/index.js";
+import { startRecordedStub } from "../../testing/vllm-stub/recorded/index.js";
 import type { SftExample } from "../eval/export-sft.js";
 import { readEvalRecords } from "../eval/records.js";
 import type { EvalReport } from "../eval/report.js";
@@ -22,11 +22,7 @@ const SANDBOX = ["--set", "sandbox.network=none", "--set", "sandbox.memoryMb=512
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sandfarm-eval-cli-"));
-  stub = await startVllmStub({
-    scripts: { recorded: recordedScript() },
-    defaultScript: "recorded",
-    maxModelLen: 1 << 20,
-  });
+  stub = await startRecordedStub();
 });
 
 afterAll(async () => {
@@ -145,11 +141,7 @@ describe("sandfarm eval", () => {
     expect(existsSync(join(runDir, "report.json"))).toBe(false);
 
     // The policy may have moved (same model): the resumed session uses the URL given.
-    const moved = await startVllmStub({
-      scripts: { recorded: recordedScript() },
-      defaultScript: "recorded",
-      maxModelLen: 1 << 20,
-    });
+    const moved = await startRecordedStub();
     const resumed = await sandfarm(
       "eval",
       "--resume",

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { sandboxConfigSchema } from "../sandbox/config.js";
 import {
   episodeSchema,
+  niceSchema,
   parseConfigWith,
   policySchema,
   readConfigFile,
@@ -56,15 +57,9 @@ export const evalConfigSchema = z.strictObject({
     .array(z.string())
     .default([])
     .describe("Shown at the top of the report, e.g. what the policy was (`--note`)."),
-  nice: z
-    .number()
-    .int()
-    .min(-20)
-    .max(19)
-    .default(-10)
-    .describe(
-      "Scheduling priority of sandfarm's session while it runs (as `run.nice` in training).",
-    ),
+  nice: niceSchema.describe(
+    "Scheduling priority of sandfarm's session while it runs (as `run.nice` in training).",
+  ),
   policy: policySchema,
   sandbox: sandboxConfigSchema
     .default(sandboxConfigSchema.parse({}))

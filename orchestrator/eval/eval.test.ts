@@ -21,7 +21,7 @@ import type { Task } from "../../datasets/task.js";
 import {
   GIVE_UP,
   RECORDED_SOLUTIONS,
-  recordedScript,
+  startRecordedStub,
 } from "../../testing/vllm-stub/recorded/index.js";
 import {
   type RunningVllmStub,
@@ -52,11 +52,7 @@ beforeAll(async () => {
   const solutions = RECORDED_SOLUTIONS.map((solution) =>
     solution.id === "math-002" ? { ...solution, llm: WRONG_LLM } : solution,
   );
-  stub = await startVllmStub({
-    scripts: { replay: recordedScript({ solutions, cutEveryOther: true }) },
-    defaultScript: "replay",
-    maxModelLen: 1 << 20,
-  });
+  stub = await startRecordedStub({ solutions, cutEveryOther: true });
   dir = mkdtempSync(join(tmpdir(), "sandfarm-eval-"));
   for await (const task of readTasks([MATH, GENERAL])) tasks.push(task);
 });
@@ -271,11 +267,7 @@ describe("paper-style scoring with an LLM judge", () => {
       responder: () => ({ status: 404, body: { error: { message: "no such model" } } }),
     });
     // A policy replaying every recording whole (the file's shared stub cuts every other one).
-    const policy = await startVllmStub({
-      scripts: { replay: recordedScript() },
-      defaultScript: "replay",
-      maxModelLen: 1 << 20,
-    });
+    const policy = await startRecordedStub();
     try {
       const run = (url: string, name: string) =>
         runEvaluation({

@@ -22,7 +22,7 @@
  * const report = computeReport(records, { runId: "eval-1", modes: ["sandbox", "llm"] });
  * report.domains.math.gain;
  */
-import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
+import { type Capability, capabilityRates } from "../agent/capabilities.js";
 import type { EvalRecord } from "./records.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -229,15 +229,8 @@ function modeSummary(records: readonly EvalRecord[]): ModeSummary {
 function capabilityUsage(records: readonly EvalRecord[]): CapabilityUsage {
   const turns = records
     .filter((record) => record.mode === "sandbox")
-    .flatMap((record) => record.episode.turns);
-  const usage = { turns: turns.length } as CapabilityUsage;
-  for (const capability of CAPABILITIES) {
-    usage[capability] =
-      turns.length === 0
-        ? 0
-        : turns.filter((turn) => turn.capabilities.includes(capability)).length / turns.length;
-  }
-  return usage;
+    .flatMap((record) => record.episode.turns.map((turn) => turn.capabilities));
+  return { turns: turns.length, ...capabilityRates(turns) };
 }
 
 const EXAMPLE_INPUT_CHARS = 600;

@@ -28,14 +28,19 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
-import { Rewarder } from "../../rewards/rewarder.js";
 import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/route.js";
 import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../errors.js";
 import { Semaphore } from "../farm/groups.js";
-import { fingerprint, gitRevision, imageProvenance, preflightPolicy } from "../farm/launch.js";
+import {
+  fingerprint,
+  gitRevision,
+  imageProvenance,
+  policyClientFor,
+  preflightPolicy,
+  rewarderFor,
+} from "../farm/launch.js";
 import { raisePriority } from "../farm/priority.js";
-import { PolicyClient } from "../policy/client.js";
 import { createBackend } from "../sandbox/backend.js";
 import { SandboxPool } from "../sandbox/pool.js";
 import { SANDFARM_VERSION } from "../version.js";
@@ -310,25 +315,15 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   let cancelled = false;
   try {
     closers.push(raisePriority(config.nice));
-    const policy = new PolicyClient({
-      urls: config.policy.urls,
-      model: config.policy.model,
-      sampling: config.policy.sampling,
-      requestTimeoutMs: config.policy.requestTimeoutS * 1000,
-      retries: config.policy.retries,
-      cacheSaltPerVersion: false,
-    });
+    // One policy version throughout: no cache salt per version.
+    const policy = policyClientFor(config.policy, { cacheSaltPerVersion: false });
     closers.push(() => policy.close());
-    const rewarder = await Rewarder.create({
-      overlongPenalty: config.rewards.overlongPenalty,
-      pool: { workers: config.scoring },
-      ...(config.rewards.judge
-        ? {
-            judge: { baseURL: config.rewards.judge.url, model: config.rewards.judge.model },
-            byDomain: EVALUATION_DOMAIN_ROUTES,
-          }
-        : {}),
-    });
+    // With a judge, paper-style routes: physics and long context are judged.
+    const rewarder = await rewarderFor(
+      config.rewards,
+      config.scoring,
+      config.rewards.judge ? { byDomain: EVALUATION_DOMAIN_ROUTES } : {},
+    );
     closers.push(() => rewarder.close());
     let pool: SandboxPool | undefined;
     if (work.some((item) => item.mode === "sandbox")) {

@@ -19,6 +19,17 @@ import { sandboxConfigSchema } from "../sandbox/config.js";
 const seconds = (what: string) => z.number().positive().describe(what);
 const whole = (min: number) => z.number().int().min(min);
 
+/** The session's scheduling priority while sandfarm runs (`raisePriority`). */
+export const niceSchema = z
+  .number()
+  .int()
+  .min(-20)
+  .max(19)
+  .default(-10)
+  .describe(
+    "Scheduling priority of the farm's session while it runs (root or CAP_SYS_NICE), so loaded sandboxes do not starve its event loop; 0 leaves it alone.",
+  );
+
 const runSchema = z
   .strictObject({
     id: z
@@ -35,15 +46,7 @@ const runSchema = z
     steps: whole(1)
       .optional()
       .describe("Stop after this many training steps; unset: the data's epochs."),
-    nice: z
-      .number()
-      .int()
-      .min(-20)
-      .max(19)
-      .default(-10)
-      .describe(
-        "Scheduling priority of the farm's session while it runs (root or CAP_SYS_NICE), so loaded sandboxes do not starve its event loop; 0 leaves it alone.",
-      ),
+    nice: niceSchema,
   })
   .default({ dir: "runs", mode: "sandbox", seed: 0, nice: -10 });
 

@@ -28,13 +28,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
-import { Rewarder } from "../../rewards/rewarder.js";
+import { Rewarder, type RewarderOptions } from "../../rewards/rewarder.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
 import { ConfigError } from "../errors.js";
 import { VllmPolicyControl } from "../policy/admin.js";
-import { PolicyClient } from "../policy/client.js";
+import { PolicyClient, type PolicyClientOptions } from "../policy/client.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
 import { createBackend } from "../sandbox/backend.js";
 import { connectDocker } from "../sandbox/docker-sandbox.js";
@@ -145,6 +145,36 @@ function checkFiles(config: FarmConfig): void {
           `${key}[${index}]: no such file ${file}; give a JSONL, Parquet or Arrow task file`,
         );
     });
+}
+
+/** The policy client a config's `policy` section describes. */
+export function policyClientFor(
+  policy: FarmConfig["policy"],
+  overrides: Partial<PolicyClientOptions> = {},
+): PolicyClient {
+  return new PolicyClient({
+    urls: policy.urls,
+    model: policy.model,
+    sampling: policy.sampling,
+    requestTimeoutMs: policy.requestTimeoutS * 1000,
+    retries: policy.retries,
+    cacheSaltPerVersion: policy.cacheSaltPerVersion,
+    ...overrides,
+  });
+}
+
+/** The rewarder a config's `rewards` section describes, with `workers` scorer threads. */
+export function rewarderFor(
+  rewards: FarmConfig["rewards"],
+  workers: number,
+  options: Pick<RewarderOptions, "byDomain"> = {},
+): Promise<Rewarder> {
+  return Rewarder.create({
+    overlongPenalty: rewards.overlongPenalty,
+    pool: { workers },
+    ...(rewards.judge ? { judge: { baseURL: rewards.judge.url, model: rewards.judge.model } } : {}),
+    ...options,
+  });
 }
 
 /**
@@ -283,24 +313,11 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     );
     closers.push(() => tasks.close());
 
-    const policy = new PolicyClient({
-      urls: config.policy.urls,
-      model: config.policy.model,
-      sampling: config.policy.sampling,
-      requestTimeoutMs: config.policy.requestTimeoutS * 1000,
-      retries: config.policy.retries,
-      cacheSaltPerVersion: config.policy.cacheSaltPerVersion,
-    });
+    const policy = policyClientFor(config.policy);
     policy.version = journal.state.version;
     closers.push(() => policy.close());
 
-    const rewarder = await Rewarder.create({
-      overlongPenalty: config.rewards.overlongPenalty,
-      pool: { workers: config.rollout.scoring },
-      ...(config.rewards.judge
-        ? { judge: { baseURL: config.rewards.judge.url, model: config.rewards.judge.model } }
-        : {}),
-    });
+    const rewarder = await rewarderFor(config.rewards, config.rollout.scoring);
     closers.push(() => rewarder.close());
 
     let pool: SandboxPool | undefined;

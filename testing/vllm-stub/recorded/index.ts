@@ -17,6 +17,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SUBMIT_TURN, type Script, type ScriptTurn } from "../scripts.js";
+import { type RunningVllmStub, startVllmStub } from "../server.js";
 import { type ChatMessage, contentText } from "../template.js";
 import { biomedicineSolutions } from "./biomedicine.js";
 import { chemistrySolutions } from "./chemistry.js";
@@ -125,4 +126,16 @@ export function recordedScript(options: RecordedScriptOptions = {}): Script {
     return solution.sandbox[turnIndex] ?? SUBMIT_TURN;
   };
   return Array.from({ length: MAX_REPLAYED_TURNS }, () => step);
+}
+
+/**
+ * The stub policy server with a `recorded` script as its default, and a context (2^20 tokens)
+ * that holds plain-mode long-context prompts in the stub tokenizer's units.
+ */
+export function startRecordedStub(options: RecordedScriptOptions = {}): Promise<RunningVllmStub> {
+  return startVllmStub({
+    scripts: { recorded: recordedScript(options) },
+    defaultScript: "recorded",
+    maxModelLen: 1 << 20,
+  });
 }

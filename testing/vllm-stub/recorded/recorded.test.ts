@@ -11,8 +11,8 @@ import { PolicyClient } from "../../../orchestrator/policy/client.js";
 import { SandboxPool } from "../../../orchestrator/sandbox/pool.js";
 import { Rewarder } from "../../../rewards/rewarder.js";
 import { testSandboxBackend } from "../../sandboxes.js";
-import { type RunningVllmStub, startVllmStub } from "../server.js";
-import { RECORDED_SOLUTIONS, SAMPLES_DIR, recordedScript } from "./index.js";
+import type { RunningVllmStub } from "../server.js";
+import { RECORDED_SOLUTIONS, SAMPLES_DIR, startRecordedStub } from "./index.js";
 
 const FILES = [
   "math",
@@ -33,11 +33,7 @@ let rewarder: Rewarder;
 beforeAll(async () => {
   for await (const task of readTasks(FILES.map((name) => `${SAMPLES_DIR}/${name}.jsonl`)))
     tasks.push(task);
-  stub = await startVllmStub({
-    scripts: { recorded: recordedScript() },
-    defaultScript: "recorded",
-    maxModelLen: 1 << 20,
-  });
+  stub = await startRecordedStub();
   policy = new PolicyClient({ urls: [stub.baseURL], model: "stub-model" });
   pool = new SandboxPool(testSandboxBackend({ memoryMb: 1024 }), { warmSize: 4 });
   await pool.start();
