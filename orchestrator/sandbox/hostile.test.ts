@@ -158,15 +158,17 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
         expect((await pidsInUse(sandbox)) ?? 0).toBeLessThanOrEqual(64);
         await expectControlAlive();
         // The bomb runs on in the background: the sandbox is the model's loss, never a hang.
+        // A command may also fail to start while the bomb's leftovers hold every pid (seen
+        // under load with one docker exec per command): an error result, returned at once.
         const after = await sandbox.exec("echo after", { timeoutS: 10 }).then(
-          (result) => result.stdout,
+          (result) => (result.exitCode !== 0 && result.stdout === "" ? "no pid" : result.stdout),
           (error: unknown) => {
             expect(error).toBeInstanceOf(SandboxLostError);
             expect((error as SandboxLostError).causedByModel).toBe(true);
             return "lost";
           },
         );
-        expect(["after\n", "lost"]).toContain(after);
+        expect(["after\n", "lost", "no pid"]).toContain(after);
       });
     });
 
