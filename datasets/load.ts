@@ -9,6 +9,7 @@
  */
 import { type DatasetFormat, readRawRows } from "./rows.js";
 import { type ColumnMapping, RowError, type RowProblem, type Task, taskFromRow } from "./task.js";
+import { UserError } from "../common/errors.js";
 
 /** `index` of `count`: keep the rows whose position in the dataset is `index` modulo `count`. */
 export interface Shard {
@@ -61,17 +62,15 @@ export function describeBadRow(bad: BadRow): string {
 }
 
 /** A bad row that stopped a load. */
-export class DatasetError extends Error {
+export class DatasetError extends UserError {
   constructor(readonly row: BadRow) {
     super(describeBadRow(row));
-    this.name = new.target.name;
   }
 }
 
-export class ShardError extends Error {
+export class ShardError extends UserError {
   constructor(spec: string) {
     super(`shard '${spec}' is not INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/4`);
-    this.name = new.target.name;
   }
 }
 

@@ -17,6 +17,7 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { AnswerType, Task } from "./task.js";
+import { UserError } from "../common/errors.js";
 
 /** The sandbox conventions every prompt states (DESIGN.md). */
 export const SANDBOX_PATHS = {
@@ -234,10 +235,9 @@ export function buildPrompt(
 }
 
 /** A prompt template file that cannot be used: which file, what is wrong, the fix. */
-export class PromptTemplateError extends Error {
+export class PromptTemplateError extends UserError {
   constructor(file: string, problem: string) {
     super(`${file}: ${problem}`);
-    this.name = new.target.name;
   }
 }
 

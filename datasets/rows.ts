@@ -13,6 +13,7 @@ import { RecordBatchReader, Vector } from "apache-arrow";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import type { RowProblem } from "./task.js";
+import { UserError } from "../common/errors.js";
 
 export const DATASET_FORMATS = ["jsonl", "parquet", "arrow"] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
@@ -39,7 +40,7 @@ const EXTENSIONS: Record<string, DatasetFormat> = {
   ".feather": "arrow",
 };
 
-export class UnknownFormatError extends Error {
+export class UnknownFormatError extends UserError {
   constructor(file: string) {
     super(
       `cannot tell the format of ${file} from its name; name it .jsonl, .parquet or .arrow, or pass the format (${DATASET_FORMATS.join(", ")})`,
@@ -49,7 +50,7 @@ export class UnknownFormatError extends Error {
 }
 
 /** A file that cannot be read as its format at all (missing, truncated, not that format). */
-export class DatasetFileError extends Error {
+export class DatasetFileError extends UserError {
   constructor(
     readonly file: string,
     format: DatasetFormat,

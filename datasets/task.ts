@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { instructionProblems } from "../rewards/ifeval.js";
+import { UserError } from "../common/errors.js";
 
 export const ANSWER_TYPES = [
   "single_choice",
@@ -144,10 +145,9 @@ export interface RowProblem {
   message: string;
 }
 
-export class RowError extends Error {
+export class RowError extends UserError {
   constructor(readonly problems: RowProblem[]) {
     super(problems.map((problem) => `${problem.field}: ${problem.message}`).join("; "));
-    this.name = new.target.name;
   }
 }
 

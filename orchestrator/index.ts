@@ -10,14 +10,16 @@
  */
 export {
   ConfigError,
+  EXIT_CODES,
   InfrastructureError,
   InternalError,
   ModelError,
-  SandboxLostError,
-  SandboxPathError,
   SandfarmError,
-} from "./errors.js";
-export type { SandboxPathProblem } from "./errors.js";
+  UserError,
+} from "../common/errors.js";
+export type { Fault } from "../common/errors.js";
+export { SandboxLostError, SandboxPathError } from "./sandbox/errors.js";
+export type { SandboxPathProblem } from "./sandbox/errors.js";
 export {
   DEFAULT_SANDBOX_IMAGE,
   DROPPED_CAPABILITIES,

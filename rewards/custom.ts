@@ -13,16 +13,12 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import type { ScoreInput, ScoreResult } from "./types.js";
+import { UserError } from "../common/errors.js";
 
 export type AsyncScorer = (input: ScoreInput) => Promise<ScoreResult>;
 
 /** A custom scorer could not be loaded or run, or gave a result that is not a valid one. */
-export class CustomScorerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class CustomScorerError extends UserError {}
 
 const scoreResultSchema = z.object({
   reward: z.number().min(0).max(1),

@@ -18,6 +18,7 @@
  */
 import { SUPPORTED_LANGUAGES, baseLanguage, isInLanguage } from "./language.js";
 import type { ScoreInput, ScoreResult, Scorer } from "./types.js";
+import { UserError } from "../common/errors.js";
 
 export interface Instruction {
   id: string;
@@ -30,10 +31,9 @@ type Mode = "loose" | "strict";
 type Aggregate = "all" | "fraction";
 
 /** Instructions that cannot be checked (unknown ids, bad kwargs); `problems` lists each. */
-export class InstructionError extends Error {
+export class InstructionError extends UserError {
   constructor(readonly problems: readonly string[]) {
     super(`bad IFEval instructions: ${problems.join("; ")}`);
-    this.name = new.target.name;
   }
 }
 

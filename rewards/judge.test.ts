@@ -218,7 +218,7 @@ describe("LlmJudge", () => {
     const judge = judgeAt(baseURL, { repeats: 1, retries: 1, timeoutMs: 200 });
     const failure = await judge.score(CASE).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(JudgeUnavailableError);
-    expect((failure as JudgeUnavailableError).infrastructure).toBe(true);
+    expect((failure as JudgeUnavailableError).fault).toBe("infrastructure");
     expect((failure as Error).message).toBe(
       `the judge model 'judge-model' at ${baseURL} gave no judgment after 2 attempts: timed out after 200 ms`,
     );

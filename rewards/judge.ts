@@ -19,6 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 import { z } from "zod";
 import type { ScoreResult } from "./types.js";
+import { ConfigError, InfrastructureError } from "../common/errors.js";
 
 /**
  * Our judge prompt. A template given in the options replaces it; `{question}`, `{truth}` and
@@ -74,24 +75,13 @@ export interface JudgeOptions {
 export type Verdict = "CORRECT" | "INCORRECT";
 
 /** Options rejected at construction; the message names each bad field and its fix. */
-export class JudgeConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class JudgeConfigError extends ConfigError {}
 
 /**
  * A judgment failed after its retries, or the server refused the request. An infrastructure
  * failure: the caller must retry or mask the rollout, never score it 0.
  */
-export class JudgeUnavailableError extends Error {
-  readonly infrastructure = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class JudgeUnavailableError extends InfrastructureError {}
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;

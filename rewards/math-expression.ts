@@ -4,6 +4,7 @@
  * absolute values, implicit multiplication) to evaluate an answer numerically. Numeric evaluation
  * is the first check of math equivalence: ~0.02 ms against 1-80 ms for a CAS (DESIGN.md).
  */
+import { ModelError } from "../common/errors.js";
 
 export type Expr =
   | { kind: "num"; value: number }
@@ -38,7 +39,8 @@ const FUNCTIONS = new Set([
 type Token =
   { type: "num"; value: string } | { type: "id"; value: string } | { type: "op"; value: string };
 
-export class MathParseError extends Error {}
+/** An expression that does not parse; scoring treats it as no match. */
+export class MathParseError extends ModelError {}
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];

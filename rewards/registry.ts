@@ -8,6 +8,7 @@ import { scoreMath } from "./math.js";
 import { scoreOpenEnded } from "./open-ended.js";
 import { scoreExact, scoreNumeric, scoreRougeL, scoreTokenF1 } from "./text.js";
 import type { Scorer } from "./types.js";
+import { ConfigError } from "../common/errors.js";
 
 export const SCORERS: Record<string, Scorer> = {
   choice: scoreChoice,
@@ -21,14 +22,13 @@ export const SCORERS: Record<string, Scorer> = {
   ifeval: scoreIfeval,
 };
 
-export class UnknownScorerError extends Error {
+export class UnknownScorerError extends ConfigError {
   constructor(name: string, available: readonly string[] = Object.keys(SCORERS)) {
     super(
       name === "judge"
         ? "scorer 'judge' needs a judge endpoint: give the judge's base URL and model"
         : `there is no scorer '${name}'; available: ${available.join(", ")}`,
     );
-    this.name = new.target.name;
   }
 }
 

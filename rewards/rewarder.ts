@@ -16,6 +16,7 @@ import { DEFAULT_MAX_ANSWER_CHARS, ScorerPool, type ScorerPoolOptions } from "./
 import { SCORERS, UnknownScorerError } from "./registry.js";
 import { type RewardRequest, type RouteOptions, planReward } from "./route.js";
 import type { ScoreInput, ScoreResult } from "./types.js";
+import { ConfigError } from "../common/errors.js";
 
 /** A custom scorer: a JS/TS module, or a program reading JSON on stdin. */
 export type CustomScorerSpec =
@@ -53,12 +54,7 @@ export interface RewardOutcome {
   details: Record<string, unknown>;
 }
 
-export class RewarderConfigError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class RewarderConfigError extends ConfigError {}
 
 export class Rewarder {
   private constructor(

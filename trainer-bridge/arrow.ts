@@ -36,18 +36,14 @@ import {
   type DataType,
 } from "apache-arrow";
 import { TRAINING_ROW_SCHEMA_VERSION, type TrainingRow } from "./training-row.js";
+import { UserError } from "../common/errors.js";
 
 export const SCHEMA_VERSION_KEY = "sandfarm.schema_version";
 export const BATCH_ID_KEY = "sandfarm.batch_id";
 export const SEQUENCE_KEY = "sandfarm.sequence";
 
 /** A batch that cannot be encoded or decoded, with what is wrong and where. */
-export class BatchFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class BatchFormatError extends UserError {}
 
 const listOf = (type: DataType) => new List(new Field("item", type, false));
 

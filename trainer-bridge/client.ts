@@ -35,6 +35,7 @@ import {
 } from "./generated/sandfarm/v1/bridge.js";
 import type { TrainingRow } from "./training-row.js";
 import { BRIDGE_SERVICE, BULK_CHANNEL_OPTIONS } from "./wire.js";
+import { InfrastructureError } from "../common/errors.js";
 
 /** The generated client class, built on the service with the bulk path's decoder. */
 const BridgeStub = makeGenericClientConstructor(
@@ -85,14 +86,13 @@ export interface ReceivedBatch {
 }
 
 /** The stream ended with a gRPC error (UNAUTHENTICATED, UNAVAILABLE, ...). */
-export class BridgeCallError extends Error {
+export class BridgeCallError extends InfrastructureError {
   constructor(
     readonly code: GrpcStatus,
     message: string,
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 

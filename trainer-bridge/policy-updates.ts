@@ -13,6 +13,7 @@
  * await updates.begin(1); await updates.load(1, { lora: { name: "policy", path: "/ckpt/1" } });
  * await updates.commit(1); // updates.committedVersion === 1
  */
+import { InfrastructureError } from "../common/errors.js";
 
 export type PauseMode = "keep" | "wait" | "abort";
 
@@ -46,14 +47,13 @@ export type UpdateErrorCode =
   "failed_precondition" | "invalid_argument" | "deadline_exceeded" | "unavailable";
 
 /** A step that could not be done; `code` maps to a gRPC status. */
-export class PolicyUpdateError extends Error {
+export class PolicyUpdateError extends InfrastructureError {
   constructor(
     readonly code: UpdateErrorCode,
     message: string,
     readonly replicas: ReplicaOutcome[] = [],
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { encodeBatch, tokenCount } from "./arrow.js";
 import type { TrainingRow } from "./training-row.js";
+import { UserError } from "../common/errors.js";
 
 export const JOURNAL_FILE = "journal.jsonl";
 const JOURNAL_VERSION = 1;
@@ -67,12 +68,7 @@ const ackLine = z.object({
 const journalLine = z.discriminatedUnion("type", [commitLine, ackLine]);
 
 /** The spool cannot be opened or written: names the file (and line) and what to do. */
-export class SpoolError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class SpoolError extends UserError {}
 
 export interface SpoolOptions {
   /** Names the batches: `<runId>-<sequence>`. Letters, digits, `.`, `_` and `-`. */

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { STOP_REASONS, type StopReason } from "../../rewards/route.js";
 import type { ChatMessage } from "../policy/client.js";
 import { CAPABILITIES, type Capability } from "./capabilities.js";
+import { UserError } from "../../common/errors.js";
 
 export const EPISODE_SCHEMA_VERSION = 1;
 
@@ -157,12 +158,7 @@ const episodeSchema = z
   })
   .strict();
 
-export class EpisodeFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class EpisodeFormatError extends UserError {}
 
 export function serializeEpisode(episode: Episode): string {
   return JSON.stringify(episode);

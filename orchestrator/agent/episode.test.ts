@@ -16,7 +16,7 @@ import {
   stubTokenizer,
 } from "../../testing/vllm-stub/index.js";
 import { PolicyClient, type PolicyClientOptions } from "../policy/client.js";
-import { InfrastructureError } from "../errors.js";
+import { InfrastructureError } from "../../common/errors.js";
 import type { ManagedSandbox } from "../sandbox/backend.js";
 import { SandboxPool } from "../sandbox/pool.js";
 import type { Episode } from "./episode-record.js";

@@ -13,7 +13,8 @@
 import { type PromptTemplates, SANDBOX_PATHS, buildPrompt } from "../../datasets/prompts.js";
 import type { Task } from "../../datasets/task.js";
 import type { StopReason } from "../../rewards/route.js";
-import { InfrastructureError, SandboxLostError, SandboxPathError } from "../errors.js";
+import { InfrastructureError } from "../../common/errors.js";
+import { SandboxLostError, SandboxPathError } from "../sandbox/errors.js";
 import { nextTurn } from "../slices.js";
 import {
   type ChatMessage,

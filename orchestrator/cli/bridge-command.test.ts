@@ -83,7 +83,7 @@ describe("sandfarm bridge serve", () => {
       "--tls-cert",
       "/nonexistent.pem",
     );
-    expect(halfTls.code).toBe(1);
+    expect(halfTls.code).toBe(2);
     expect(halfTls.stderr).toMatch(/--tls-cert and --tls-key go together/);
     const badRunId = await sandfarm("bridge", "serve", "--spool", dir, "--run-id", "a/b");
     expect(badRunId.stderr).toMatch(/runId 'a\/b' must use only letters, digits/);

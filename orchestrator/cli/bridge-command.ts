@@ -11,8 +11,8 @@ import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BridgeServer, type TlsOptions } from "../../trainer-bridge/server.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
-import { Spool, SpoolError } from "../../trainer-bridge/spool.js";
-import { ConfigError } from "../errors.js";
+import { Spool } from "../../trainer-bridge/spool.js";
+import { ConfigError } from "../../common/errors.js";
 import { VllmPolicyControl } from "../policy/admin.js";
 import { PolicyClient } from "../policy/client.js";
 
@@ -65,13 +65,7 @@ async function serve(options: ServeOptions): Promise<void> {
       initialVersion: options.policyVersion,
     });
   }
-  let spool: Spool;
-  try {
-    spool = await Spool.open(options.spool, { runId: options.runId });
-  } catch (error) {
-    if (error instanceof SpoolError) throw new ConfigError(error.message, { cause: error });
-    throw error;
-  }
+  const spool = await Spool.open(options.spool, { runId: options.runId });
   const token = process.env.SANDFARM_BRIDGE_TOKEN;
   let server: BridgeServer;
   try {

@@ -9,16 +9,11 @@
  */
 import { Command, Option } from "commander";
 import { readTasks } from "../../datasets/load.js";
-import {
-  DEFAULT_TEMPLATES,
-  PromptTemplateError,
-  buildPrompt,
-  loadPromptTemplates,
-} from "../../datasets/prompts.js";
+import { DEFAULT_TEMPLATES, buildPrompt, loadPromptTemplates } from "../../datasets/prompts.js";
 import { DATASET_FORMATS, type DatasetFormat } from "../../datasets/rows.js";
 import type { ColumnMapping } from "../../datasets/task.js";
 import { formatReport, validateDatasets } from "../../datasets/validate.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 
 const MAPPED_FIELDS = ["id", "domain", "question", "documents", "groundTruth", "answerType"];
 
@@ -99,12 +94,7 @@ export function datasetCommand(): Command {
       ) => {
         let templates = DEFAULT_TEMPLATES;
         if (flags.prompts) {
-          try {
-            templates = await loadPromptTemplates(flags.prompts);
-          } catch (error) {
-            if (error instanceof PromptTemplateError) throw new ConfigError(error.message);
-            throw error;
-          }
+          templates = await loadPromptTemplates(flags.prompts);
         }
         const mapping = flags.mapping ? parseMapping(flags.mapping) : {};
         for await (const task of readTasks(file, { mapping, onBadRow: "skip" })) {

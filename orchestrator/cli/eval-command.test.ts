@@ -178,13 +178,13 @@ describe("sandfarm eval", () => {
       }),
     );
     const bad = await sandfarm("eval", config, "--output-dir", join(dir, "never"));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`${config} is not a valid sandfarm eval config`);
     expect(bad.stderr).toContain("repeat: unknown key; did you mean 'repeats'?");
     expect(existsSync(join(dir, "never"))).toBe(false);
 
     const noPolicy = await sandfarm("eval", "--tasks", "datasets/samples/math.jsonl");
-    expect(noPolicy.code).toBe(1);
+    expect(noPolicy.code).toBe(2);
     expect(noPolicy.stderr).toContain(
       "give the policy: --policy-url http://HOST:PORT/v1 and --model NAME",
     );
@@ -198,7 +198,7 @@ describe("sandfarm eval", () => {
       "--model",
       "stub-model",
     );
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`tasks[0]: no such file ${join(dir, "nope.jsonl")}`);
 
     const both = await sandfarm(
@@ -210,13 +210,13 @@ describe("sandfarm eval", () => {
       "--policy-url",
       stub.baseURL,
     );
-    expect(both.code).toBe(1);
+    expect(both.code).toBe(2);
     expect(both.stderr).toContain(
       "--resume continues a run with its own config (RUN_DIR/config.json); drop --tasks (a different model",
     );
 
     const zero = await sandfarm("eval", "--tasks", "x.jsonl", "--repeats", "0");
-    expect(zero.code).toBe(1);
+    expect(zero.code).toBe(2);
     expect(zero.stderr).toContain(
       "--repeats <n>' argument '0' is invalid. must be a whole number >= 1",
     );
@@ -260,7 +260,7 @@ describe("sandfarm compare, rescore, export-sft", () => {
     expect(run.stdout).toContain("| math | LLM | 100.0 | 0.0 | -100.0 |");
     expect(run.stdout).toContain("2 of 4 reward(s) changed");
     const unknown = await sandfarm("rescore", join(dir, "from-config"), "--scorer", "nope");
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--scorer nope: no such scorer; known: choice");
   });
 

@@ -9,13 +9,13 @@
  * sandfarm bridge serve --spool runs/r1/spool --run-id r1
  * sandfarm eval --tasks datasets/samples/math.jsonl --policy-url http://127.0.0.1:8000/v1 --model M
  */
-import { Command, CommanderError } from "commander";
-import { SandfarmError } from "../errors.js";
+import { Command } from "commander";
 import { SANDFARM_VERSION } from "../version.js";
 import { bridgeCommand } from "./bridge-command.js";
 import { configCommand } from "./config-command.js";
 import { datasetCommand } from "./dataset-command.js";
 import { doctorCommand } from "./doctor-command.js";
+import { reportFailure, wantsVerbose } from "./failure.js";
 import { compareCommand, evalCommand, exportSftCommand, rescoreCommand } from "./eval-command.js";
 import { rewardCommand } from "./reward-command.js";
 import { runCommand } from "./run-command.js";
@@ -25,6 +25,7 @@ import { trainCommand } from "./train-command.js";
 const program = new Command("sandfarm")
   .description("Rollout farm for LLM-in-Sandbox reinforcement learning")
   .version(SANDFARM_VERSION)
+  .option("--verbose", "on a failure, print stacks and causes (also SANDFARM_DEBUG=1)")
   .showHelpAfterError()
   .exitOverride();
 
@@ -44,12 +45,5 @@ program.addCommand(exportSftCommand());
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode;
-  } else if (error instanceof SandfarmError) {
-    process.stderr.write(`sandfarm: ${error.name}: ${error.message}\n`);
-    process.exitCode = 1;
-  } else {
-    throw error;
-  }
+  process.exitCode = reportFailure(error, { verbose: wantsVerbose(process.argv, process.env) });
 }

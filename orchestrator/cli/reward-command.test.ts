@@ -61,7 +61,7 @@ describe("sandfarm reward", () => {
     expect(lines[3]!.error).toBe(
       `${file}:4: truth: Invalid input: expected string, received undefined`,
     );
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
   });
 
   it("scores math and ifeval, and names bad options", async () => {
@@ -166,7 +166,7 @@ describe("sandfarm reward", () => {
 
   it("names a scorer that does not exist, and a judge without its model", async () => {
     const missing = await sandfarm("reward", "--scorer", "nope", "--answer", "1", "--truth", "1");
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("there is no scorer 'nope'; available: choice, multi_choice");
     const judge = await sandfarm(
       "reward",

@@ -14,12 +14,9 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { CustomScorerError } from "../../rewards/custom.js";
-import { JudgeConfigError, JudgeUnavailableError } from "../../rewards/judge.js";
-import { UnknownScorerError } from "../../rewards/registry.js";
-import { type CustomScorerSpec, Rewarder, RewarderConfigError } from "../../rewards/rewarder.js";
+import { type CustomScorerSpec, Rewarder } from "../../rewards/rewarder.js";
 import type { ScoreInput, ScoreResult } from "../../rewards/types.js";
-import { ConfigError, InfrastructureError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 
 const caseSchema = z
   .object({
@@ -31,17 +28,8 @@ const caseSchema = z
   })
   .strict();
 
-/** Scorer errors in the CLI's terms: whose fault, for the exit message. */
-async function score(rewarder: Rewarder, scorer: string, input: ScoreInput): Promise<ScoreResult> {
-  try {
-    return await rewarder.scoreWith(scorer, input);
-  } catch (error) {
-    if (error instanceof UnknownScorerError || error instanceof CustomScorerError)
-      throw new ConfigError(error.message, { cause: error });
-    if (error instanceof JudgeUnavailableError)
-      throw new InfrastructureError(error.message, { cause: error });
-    throw error;
-  }
+function score(rewarder: Rewarder, scorer: string, input: ScoreInput): Promise<ScoreResult> {
+  return rewarder.scoreWith(scorer, input);
 }
 
 async function scoreFile(rewarder: Rewarder, file: string): Promise<boolean> {
@@ -123,25 +111,19 @@ async function createRewarder(flags: RewardFlags): Promise<Rewarder> {
   for (const [name, module] of flags.scorerModule ?? []) custom[name] = { module };
   for (const [name, command] of flags.scorerCommand ?? [])
     custom[name] = { command: command.trim().split(/\s+/) };
-  try {
-    return await Rewarder.create({
-      pool: "in-process",
-      custom,
-      ...(flags.judgeUrl && flags.judgeModel
-        ? {
-            judge: {
-              baseURL: flags.judgeUrl,
-              model: flags.judgeModel,
-              ...(flags.judgeRepeats ? { repeats: Number(flags.judgeRepeats) } : {}),
-            },
-          }
-        : {}),
-    });
-  } catch (error) {
-    if (error instanceof RewarderConfigError || error instanceof JudgeConfigError)
-      throw new ConfigError(error.message, { cause: error });
-    throw error;
-  }
+  return Rewarder.create({
+    pool: "in-process",
+    custom,
+    ...(flags.judgeUrl && flags.judgeModel
+      ? {
+          judge: {
+            baseURL: flags.judgeUrl,
+            model: flags.judgeModel,
+            ...(flags.judgeRepeats ? { repeats: Number(flags.judgeRepeats) } : {}),
+          },
+        }
+      : {}),
+  });
 }
 
 export function rewardCommand(): Command {

@@ -86,7 +86,7 @@ describe("sandfarm run", () => {
     expect(plain.code).toBe(0);
     expect(plain.stdout.trimEnd().split("\n").at(-1)).toBe("Answer: forty-two");
     const missing = await sandfarm("run", "--query", "hi");
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(
       "give the policy: --policy-url http://HOST:PORT/v1 and --model NAME",
     );

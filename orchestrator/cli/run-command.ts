@@ -14,7 +14,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { ANSWER_TYPES, type AnswerType, type Task } from "../../datasets/task.js";
 import { type Episode } from "../agent/episode-record.js";
 import { runEpisode } from "../agent/episode.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { PolicyClient } from "../policy/client.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
 import {

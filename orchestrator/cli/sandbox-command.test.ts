@@ -83,7 +83,7 @@ describe("sandfarm sandbox exec", () => {
 
   it("names the bad config key and the fix", async () => {
     const run = await sandfarm("sandbox", "exec", "--network", "host", "--", "true");
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       "sandbox.network: network 'host' would give the sandbox the host's network",
     );
@@ -93,7 +93,7 @@ describe("sandfarm sandbox exec", () => {
 describe("sandbox config errors from the engine", () => {
   it("names an unregistered runtime and the fix", async () => {
     const run = await sandfarm("sandbox", "exec", "--runtime", "no-such-runtime", "--", "true");
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       "sandbox.runtime 'no-such-runtime' is not registered with the engine",
     );
@@ -101,7 +101,7 @@ describe("sandbox config errors from the engine", () => {
 
   it("names a missing network and the fix", async () => {
     const run = await sandfarm("sandbox", "exec", "--network", "no-such-network", "--", "true");
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain("sandbox.network 'no-such-network' does not exist");
   });
 });
@@ -163,7 +163,7 @@ describe("sandfarm sandbox doctor", () => {
 
   it("fails with the fix when the image is missing", async () => {
     const run = await sandfarm("sandbox", "doctor", "--image", "sandfarm/no-such-image:0");
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/FAIL image +sandfarm\/no-such-image:0 is not in the engine/);
     expect(run.stdout).toContain("fix: run 'bash deploy/image/build.sh'");
   });

@@ -157,7 +157,7 @@ describe("sandfarm train (CLI)", () => {
       }),
     );
     const result = await sandfarm("train", path);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("rollout.groupSzie: unknown key; did you mean 'groupSize'?");
     expect(result.stderr).toMatch(/rollout\.staleness: .*>=0.* \(got -1\)/);
   });
@@ -165,11 +165,11 @@ describe("sandfarm train (CLI)", () => {
   it("refuses a missing data file, a missing run directory and an unusable endpoint, each with its fix", async () => {
     const missing = writeConfig("missing.yaml", "missing", join(dir, "nope.jsonl"), 1);
     const noData = await sandfarm("train", missing);
-    expect(noData.code).toBe(1);
+    expect(noData.code).toBe(2);
     expect(noData.stderr).toContain(`data.train[0]: no such file ${join(dir, "nope.jsonl")}`);
 
     const noRun = await sandfarm("train", "--resume", join(dir, "never-ran"));
-    expect(noRun.code).toBe(1);
+    expect(noRun.code).toBe(2);
     expect(noRun.stderr).toContain("no config.json there");
 
     const train = writeRlTasks(dir, "doctor.jsonl", 2);
@@ -183,7 +183,7 @@ describe("sandfarm train (CLI)", () => {
       }),
     );
     const unreachable = await sandfarm("train", path);
-    expect(unreachable.code).toBe(1);
+    expect(unreachable.code).toBe(2);
     expect(unreachable.stderr).toContain("the policy endpoint failed its preflight");
     expect(unreachable.stderr).toContain("http://127.0.0.1:9/v1 reachable:");
     expect(unreachable.stderr).toContain("fix:");

@@ -11,7 +11,7 @@
  * sandfarm train --resume runs/run-2026-11-25T10-00-00-000Z
  */
 import { Command } from "commander";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { loadFarmConfig } from "../farm/config.js";
 import type { FarmEvent, FarmProgress } from "../farm/farm.js";
 import { launchTraining } from "../farm/launch.js";

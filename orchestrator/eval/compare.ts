@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { type EvalReport, type Mode, REPORT_SCHEMA_VERSION } from "./report.js";
 
 export interface ComparedRun {

@@ -14,7 +14,7 @@ import { closeSync, existsSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import { type Episode, episodeFromValue } from "../agent/episode-record.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { toolDefinitions } from "../tools/definitions.js";
 import { scanJsonLines, scanLatestRecords, writeAll } from "./records.js";
 

@@ -19,7 +19,7 @@ import {
 import { z } from "zod";
 import { ANSWER_TYPES, type Task, instructionSchema } from "../../datasets/task.js";
 import { type Episode, episodeFromValue } from "../agent/episode-record.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 
 export const EVAL_RECORD_SCHEMA_VERSION = 1;
 

@@ -13,7 +13,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Rewarder, RewarderConfigError } from "../../rewards/rewarder.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { type LoadedReport, compareReports, loadReport } from "./compare.js";
 import {
   type EvalRecord,

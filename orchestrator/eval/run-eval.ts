@@ -30,7 +30,7 @@ import { readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
 import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/route.js";
 import { runEpisode } from "../agent/episode.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { Semaphore } from "../farm/groups.js";
 import {
   fingerprint,

@@ -108,7 +108,7 @@ describe("the run configuration", () => {
     ]);
     expect(parsed.required).toEqual(["data", "policy"]);
     const bad = await sandfarm("config", "check", file("data: {train: [a.jsonl]}\n"));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/policy: .*\(got nothing\)/);
     const good = await sandfarm(
       "config",

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { ADVANTAGE_ESTIMATORS } from "../../rewards/advantages.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { sandboxConfigSchema } from "../sandbox/config.js";
 
 const seconds = (what: string) => z.number().positive().describe(what);

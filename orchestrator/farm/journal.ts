@@ -17,7 +17,7 @@
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 
 export const FARM_JOURNAL_FILE = "journal.jsonl";
 const JOURNAL_VERSION = 1;

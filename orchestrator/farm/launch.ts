@@ -32,7 +32,7 @@ import { Rewarder, type RewarderOptions } from "../../rewards/rewarder.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { VllmPolicyControl } from "../policy/admin.js";
 import { PolicyClient, type PolicyClientOptions } from "../policy/client.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/index.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import {
   PolicyClient,
   type PolicyClientOptions,

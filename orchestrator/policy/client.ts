@@ -14,7 +14,12 @@
  * const completion = await policy.complete({ rolloutId: "r1", messages, tools, maxTokens: 8192 });
  */
 import { z } from "zod";
-import { ConfigError, InfrastructureError, ModelError, SandfarmError } from "../errors.js";
+import {
+  ConfigError,
+  InfrastructureError,
+  ModelError,
+  SandfarmError,
+} from "../../common/errors.js";
 import { HttpConnectionError, HttpStatusError, JsonHttp } from "./http.js";
 import { parseContextOverflow } from "./overflow.js";
 import { type Replica, ReplicaRouter } from "./replicas.js";
@@ -173,6 +178,10 @@ function statusOf(error: unknown): number | undefined {
   return error instanceof HttpStatusError ? error.status : undefined;
 }
 
+function isTransportError(error: unknown): boolean {
+  return error instanceof HttpStatusError || error instanceof HttpConnectionError;
+}
+
 /** Connection-level failures: the replica itself is in doubt. */
 function isConnectionFailure(error: unknown): boolean {
   return error instanceof HttpConnectionError && !error.timedOut;
@@ -318,7 +327,8 @@ export class PolicyClient {
         this.router.succeeded(replica);
         return this.completion(raw, { version, replica, attempts, maxTokens, startedAt });
       } catch (error) {
-        if (error instanceof SandfarmError) throw error;
+        // Transport failures are retried below; any other of sandfarm's errors is final.
+        if (error instanceof SandfarmError && !isTransportError(error)) throw error;
         const status = statusOf(error);
         if (status === 400 && error instanceof HttpStatusError) {
           const overflow = parseContextOverflow(error.message);

@@ -12,27 +12,26 @@
 import http from "node:http";
 import https from "node:https";
 import { onOwnTurn } from "../slices.js";
+import { InfrastructureError } from "../../common/errors.js";
 
 /** The server answered with an error status; `message` is the server's own error message. */
-export class HttpStatusError extends Error {
+export class HttpStatusError extends InfrastructureError {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(`HTTP ${status}: ${message}`);
-    this.name = new.target.name;
   }
 }
 
 /** No answer: the connection failed, was dropped, or the time limit passed. */
-export class HttpConnectionError extends Error {
+export class HttpConnectionError extends InfrastructureError {
   constructor(
     message: string,
     readonly timedOut: boolean,
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import { parseSandboxConfig } from "./config.js";
 import { orphanReason, sandboxLabels } from "./labels.js";
 

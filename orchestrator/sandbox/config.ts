@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 
 /** The image tag the deploy scripts build; the version follows sandfarm's own. */
 export const DEFAULT_SANDBOX_IMAGE = "sandfarm/sandbox:0.1.0";

@@ -15,13 +15,8 @@
 import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import Docker from "dockerode";
-import {
-  ConfigError,
-  InfrastructureError,
-  SandboxLostError,
-  SandboxPathError,
-  SandfarmError,
-} from "../errors.js";
+import { ConfigError, InfrastructureError, SandfarmError } from "../../common/errors.js";
+import { SandboxLostError, SandboxPathError } from "./errors.js";
 import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
 import {
   type RawCommandOutput,

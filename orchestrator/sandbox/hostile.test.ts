@@ -3,7 +3,7 @@
  * container while a control sandbox, created first, must keep answering.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SandboxLostError } from "../errors.js";
+import { SandboxLostError } from "./errors.js";
 import {
   SANDBOX_VARIANTS,
   killFromOutside,

@@ -2,7 +2,8 @@
  * Turns what came back for one command into its result, or into the error that says whose fault
  * it was. Shared by every backend that runs the Perl core.
  */
-import { InfrastructureError, SandboxLostError } from "../errors.js";
+import { InfrastructureError } from "../../common/errors.js";
+import { SandboxLostError } from "./errors.js";
 import { HELPER_GRACE_MS, type RawCommandOutput } from "./command-channel.js";
 import type { ExecResult } from "./types.js";
 

@@ -27,12 +27,8 @@ import {
 import { hostname } from "node:os";
 import { join, posix } from "node:path";
 import { getSystemErrorName, promisify } from "node:util";
-import {
-  ConfigError,
-  SandboxLostError,
-  SandboxPathError,
-  type SandboxPathProblem,
-} from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
+import { SandboxLostError, SandboxPathError, type SandboxPathProblem } from "./errors.js";
 import { type RawCommandOutput, RunnerChannel, type RunnerTransport } from "./command-channel.js";
 import type { SandboxConfig } from "./config.js";
 import { RUNNER_SCRIPT } from "./exec-helper.js";

@@ -11,7 +11,7 @@
  * await pool.close();
  */
 import { z } from "zod";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import type { ManagedSandbox, SandboxBackend } from "./backend.js";
 
 export const poolOptionsSchema = z

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { SandboxPathError } from "../errors.js";
+import { SandboxPathError } from "./errors.js";
 import { SANDBOX_VARIANTS, useSandbox } from "../../testing/sandboxes.js";
 
 describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {

@@ -5,7 +5,7 @@
  */
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../common/errors.js";
 import type { FileRead, FileToWrite } from "./types.js";
 
 /** Rejects paths that could escape the directory they are written under. */

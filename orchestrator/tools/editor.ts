@@ -4,7 +4,7 @@
  * newline and the file's mode and owner survive, and no argument is ever too long.
  */
 import { posix } from "node:path";
-import { SandboxPathError } from "../errors.js";
+import { SandboxPathError } from "../sandbox/errors.js";
 import type { FileRead, Sandbox } from "../sandbox/types.js";
 import type { EditorArgs } from "./definitions.js";
 
