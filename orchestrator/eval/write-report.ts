@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderReportHtml } from "./render-html.js";
+import { renderReportHtml } from "./report-html.js";
 import { renderReportMarkdown } from "./render-md.js";
 import type { EvalReport } from "./report.js";
 

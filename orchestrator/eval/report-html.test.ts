@@ -8,7 +8,8 @@ import { renderedDom, screenshotPage } from "../../testing/chromium.js";
 import { fixtureRecord, fixtureRecords, fixtureReport } from "../../testing/eval-fixtures.js";
 import { countColor, decodePng, pixelAt } from "../../testing/png.js";
 import { type Comparison, compareReports } from "./compare.js";
-import { MODE_COLORS, RUN_COLORS, renderCompareHtml, renderReportHtml } from "./render-html.js";
+import { RUN_COLORS, renderCompareHtml } from "./compare-html.js";
+import { MODE_COLORS, renderReportHtml } from "./report-html.js";
 import { type EvalReport, type Mode, computeReport } from "./report.js";
 
 /** One element of the rendered DOM: its tag, decoded attributes and inner markup. */
@@ -174,7 +175,7 @@ function reportWithSamples(): EvalReport {
 describe("eval report HTML, rendered by Chromium", () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "sandfarm-render-html-"));
+    dir = mkdtempSync(join(tmpdir(), "sandfarm-report-html-"));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,22 +1,49 @@
 /**
- * The eval report and the run comparison as one self-contained HTML page each: inline CSS,
- * charts as inline SVG drawn here, no script, nothing fetched (a Content-Security-Policy forbids
- * it too), so the file reads the same offline, attached to an issue or screenshotted for a README.
- * Every text that comes from a report (model names, task files, notes, domains, and the sample
- * rollouts' questions, tool calls and outputs, written by a model) is escaped.
- *
- * Charts are checkable: each is a `<figure data-chart=...>` whose `<svg>` states its scale
- * (`data-scale`, `data-scale-max`, `data-scale-length`, `data-scale-origin`), and each bar is an
- * SVG element carrying `data-chart`, what it shows (`data-domain`, `data-mode`,
- * `data-capability`, `data-kind`, `data-run`) and `data-value`, the report's exact number.
+ * The eval report as one self-contained HTML page: the run's facts, headline scores, charts of
+ * score, capability usage and tokens by domain and mode, pass@k and turns, sample rollouts and
+ * every number in a table. Every text that comes from a report (model names, task files, notes,
+ * domains, and the sample rollouts' questions, tool calls and outputs, written by a model) is
+ * escaped. Each chart bar carries what it shows (`data-domain`, `data-mode`, `data-capability`,
+ * `data-kind`) and `data-value`, the report's exact number.
  *
  * @example
  * writeFileSync("runs/eval-1/report.html", renderReportHtml(report));
- * writeFileSync("compare.html", renderCompareHtml(compareReports(loaded)));
  */
 import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
-import type { Comparison, ComparisonRow } from "./compare.js";
-import { percentText, signedPoints } from "./format.js";
+import { attrs, escapeHtml as esc, htmlPage } from "../report/html-page.js";
+import {
+  ASIDE_X,
+  AXIS_HEIGHT,
+  type BarSpec,
+  type GroupSpec,
+  LABEL_CHARS,
+  LABEL_X,
+  PERCENT_TICKS,
+  PLOT_X,
+  type Scale,
+  type Segment,
+  WIDTH,
+  barChart,
+  clip,
+  coord,
+  figure,
+  fraction,
+  legend,
+  logScale,
+  noData,
+  scaleData,
+} from "../report/svg-charts.js";
+import {
+  DASH,
+  dateText,
+  decimal,
+  percent,
+  points,
+  ratioText,
+  rewardText,
+  signClass,
+  tokenCount,
+} from "./format.js";
 import type {
   EvalReport,
   ExampleRollout,
@@ -32,296 +59,14 @@ export const MODE_COLORS: Record<Mode, { solid: string; light: string }> = {
   llm: { solid: "#ea580c", light: "#fdba74" },
 };
 
-/**
- * One color per compared run, in the order given: the baseline (first run) slate, then hues far
- * from the two mode colors, which the compare tables still use for modes.
- */
-export const RUN_COLORS = [
-  "#64748b",
-  "#7c3aed",
-  "#0d9488",
-  "#db2777",
-  "#ca8a04",
-  "#0891b2",
-  "#65a30d",
-  "#9f1239",
-] as const;
-
-const MODE_ORDER: readonly Mode[] = ["sandbox", "llm"];
-const MODE_LABELS: Record<Mode, string> = { sandbox: "Sandbox", llm: "LLM" };
+export const MODE_ORDER: readonly Mode[] = ["sandbox", "llm"];
+export const MODE_LABELS: Record<Mode, string> = { sandbox: "Sandbox", llm: "LLM" };
 const CAPABILITY_LABELS: Record<Capability, string> = {
   computation: "computation",
   external_resource: "external resource",
   file_management: "file management",
 };
-const OVERALL = "overall";
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!,
-  );
-}
-
-const esc = escapeHtml;
-
-// ---- number formats -------------------------------------------------------------------------
-
-const DASH = "–";
-
-function percent(value: number): string {
-  const text = percentText(value);
-  return text === null ? DASH : `${text}%`;
-}
-
-/** A score difference in percentage points: "+6.6", "−3.2", "0.0". */
-function points(value: number | null): string {
-  return signedPoints(value, "\u2212") ?? DASH;
-}
-
-function signClass(value: number | null): string {
-  if (value === null || !Number.isFinite(value) || Number(Math.abs(value * 100).toFixed(1)) === 0)
-    return "zero";
-  return value > 0 ? "pos" : "neg";
-}
-
-/** Token counts with three significant digits: 450, 6.85K, 260K, 1.3M. */
-function tokenCount(value: number): string {
-  if (!Number.isFinite(value)) return DASH;
-  const trim = (text: string) => (text.includes(".") ? text.replace(/\.?0+$/, "") : text);
-  if (Math.abs(value) < 1000) return String(Math.round(value));
-  if (Math.abs(value) < 1e6) return `${trim((value / 1e3).toPrecision(3))}K`;
-  return `${trim((value / 1e6).toPrecision(3))}M`;
-}
-
-function ratioText(value: number | null): string {
-  if (value === null || !Number.isFinite(value)) return DASH;
-  if (value >= 10) return `${value.toFixed(0)}×`;
-  if (value >= 1) return `${value.toFixed(1)}×`;
-  return `${value.toPrecision(2)}×`;
-}
-
-function decimal(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(1) : DASH;
-}
-
-/** SVG coordinates: two decimals are sub-pixel and keep the markup short. */
-function coord(value: number): string {
-  return String(Math.round(value * 100) / 100);
-}
-
-function dateText(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? iso
-    : `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-function attrs(data: Record<string, string | number>): string {
-  return Object.entries(data)
-    .map(([name, value]) => ` ${name}="${esc(String(value))}"`)
-    .join("");
-}
-
-// ---- scales -----------------------------------------------------------------------------------
-
-interface LinearScale {
-  kind: "linear";
-  max: number;
-}
-
-interface LogScale {
-  kind: "log";
-  min: number;
-  max: number;
-}
-
-type Scale = LinearScale | LogScale;
-
-/** Where a value sits on the scale, from 0 to 1 (rewards are in [0, 1]; clamped all the same). */
-function fraction(scale: Scale, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) return 0;
-  if (scale.kind === "linear") return Math.min(1, value / scale.max);
-  if (value <= scale.min) return 0;
-  return Math.min(
-    1,
-    (Math.log10(value) - Math.log10(scale.min)) / (Math.log10(scale.max) - Math.log10(scale.min)),
-  );
-}
-
-/** A log scale from a decade below the smallest positive value to the decade above the largest. */
-function logScale(values: readonly number[]): LogScale {
-  const positive = values.filter((value) => Number.isFinite(value) && value > 0);
-  if (positive.length === 0) return { kind: "log", min: 1, max: 10 };
-  const low = Math.floor(Math.log10(Math.min(...positive))) - 1;
-  const high = Math.max(low + 1, Math.ceil(Math.log10(Math.max(...positive))));
-  return { kind: "log", min: 10 ** Math.max(0, low), max: 10 ** high };
-}
-
-function scaleData(scale: Scale, origin: number, length: number): Record<string, string | number> {
-  return {
-    "data-scale": scale.kind,
-    ...(scale.kind === "log" ? { "data-scale-min": scale.min } : {}),
-    "data-scale-max": scale.max,
-    "data-scale-origin": origin,
-    "data-scale-length": length,
-  };
-}
-
-// ---- horizontal grouped bars ----------------------------------------------------------------
-
-const WIDTH = 900;
-const LABEL_X = 8;
-const PLOT_X = 190;
-const PLOT_LENGTH = 540;
-const ASIDE_X = WIDTH - 8;
-const AXIS_HEIGHT = 30;
-const BAR_HEIGHT = 18;
-const BAR_GAP = 4;
-const GROUP_GAP = 14;
-const LABEL_CHARS = 26;
-
-interface Segment {
-  /** Fraction of the plot length, already on the chart's scale. */
-  length: number;
-  fill: string;
-  data: Record<string, string | number>;
-  title: string;
-}
-
-interface BarSpec {
-  /** Empty: no bar; `missing` says why. */
-  segments: Segment[];
-  /** The value printed after the bar, and an optional colored remark after it. */
-  label: string;
-  remark?: { text: string; className: string; data: Record<string, string | number> };
-  missing?: string;
-  /** A small key before the bar ("sandbox", a run number), for readers without color. */
-  key: string;
-}
-
-interface GroupSpec {
-  label: string;
-  emphasis: boolean;
-  bars: BarSpec[];
-  aside?: { text: string; className: string; data?: Record<string, string | number> };
-}
-
-interface BarChartSpec {
-  scale: Scale;
-  ticks: { value: number; label: string }[];
-  groups: GroupSpec[];
-  asideHeader?: string;
-  ariaLabel: string;
-  /** Panel titles drawn above the group of that index. */
-  panels?: Map<number, string>;
-}
-
-function barChart(spec: BarChartSpec): string {
-  const parts: string[] = [];
-  let y = AXIS_HEIGHT;
-  const rows: string[] = [];
-  spec.groups.forEach((group, index) => {
-    const panel = spec.panels?.get(index);
-    if (panel !== undefined) {
-      if (index > 0) y += 10;
-      rows.push(
-        `<text class="panel" x="${LABEL_X}" y="${coord(y + 14)}">${esc(panel)}</text>`,
-        `<line class="rule" x1="${LABEL_X}" x2="${ASIDE_X}" y1="${coord(y + 22)}" y2="${coord(y + 22)}"/>`,
-      );
-      y += 30;
-    } else if (group.emphasis && index > 0) {
-      rows.push(
-        `<line class="rule" x1="${LABEL_X}" x2="${ASIDE_X}" y1="${coord(y - GROUP_GAP / 2)}" y2="${coord(y - GROUP_GAP / 2)}"/>`,
-      );
-    }
-    const height = group.bars.length * BAR_HEIGHT + (group.bars.length - 1) * BAR_GAP;
-    const middle = y + height / 2;
-    rows.push(
-      `<text class="${group.emphasis ? "group strong" : "group"}" x="${LABEL_X}" y="${coord(middle + 4.5)}">${esc(clip(group.label, LABEL_CHARS))}<title>${esc(group.label)}</title></text>`,
-    );
-    if (group.aside)
-      rows.push(
-        `<text class="aside ${group.aside.className}" x="${ASIDE_X}" y="${coord(middle + 4.5)}" text-anchor="end"${attrs(group.aside.data ?? {})}>${esc(group.aside.text)}</text>`,
-      );
-    group.bars.forEach((bar, barIndex) => {
-      const top = y + barIndex * (BAR_HEIGHT + BAR_GAP);
-      const baseline = top + BAR_HEIGHT / 2 + 4.5;
-      rows.push(
-        `<text class="key" x="${PLOT_X - 8}" y="${coord(baseline)}" text-anchor="end">${esc(bar.key)}</text>`,
-      );
-      if (bar.segments.length === 0) {
-        rows.push(
-          `<text class="missing" x="${PLOT_X + 6}" y="${coord(baseline)}">${esc(bar.missing ?? "no data")}</text>`,
-        );
-        return;
-      }
-      let x = PLOT_X;
-      for (const segment of bar.segments) {
-        const width = segment.length * PLOT_LENGTH;
-        rows.push(
-          `<rect x="${coord(x)}" y="${coord(top)}" width="${coord(width)}" height="${BAR_HEIGHT}" fill="${segment.fill}"${attrs(segment.data)}><title>${esc(segment.title)}</title></rect>`,
-        );
-        x += width;
-      }
-      const remark = bar.remark
-        ? ` <tspan class="${bar.remark.className}"${attrs(bar.remark.data)}>${esc(bar.remark.text)}</tspan>`
-        : "";
-      rows.push(
-        `<text class="value" x="${coord(x + 6)}" y="${coord(baseline)}">${esc(bar.label)}${remark}</text>`,
-      );
-    });
-    y += height + GROUP_GAP;
-  });
-  const bottom = y - GROUP_GAP + 6;
-  for (const tick of spec.ticks) {
-    const x = PLOT_X + fraction(spec.scale, tick.value) * PLOT_LENGTH;
-    parts.push(
-      `<line class="grid" x1="${coord(x)}" x2="${coord(x)}" y1="${AXIS_HEIGHT - 8}" y2="${coord(bottom)}"/>`,
-      `<text class="tick" x="${coord(x)}" y="${AXIS_HEIGHT - 14}" text-anchor="middle">${esc(tick.label)}</text>`,
-    );
-  }
-  if (spec.asideHeader)
-    parts.push(
-      `<text class="tick" x="${ASIDE_X}" y="${AXIS_HEIGHT - 14}" text-anchor="end">${esc(spec.asideHeader)}</text>`,
-    );
-  const height = Math.ceil(bottom + 8);
-  return `<svg viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${esc(spec.ariaLabel)}"${attrs(scaleData(spec.scale, PLOT_X, PLOT_LENGTH))}>${parts.join("")}${rows.join("")}</svg>`;
-}
-
-const PERCENT_TICKS = [0, 0.25, 0.5, 0.75, 1].map((value) => ({
-  value,
-  label: `${value * 100}%`,
-}));
-
-function figure(
-  chart: string,
-  title: string,
-  explanation: string,
-  body: string,
-  legend = "",
-): string {
-  return `<figure data-chart="${chart}"><figcaption><span class="title">${esc(title)}</span> <span class="explain">${esc(explanation)}</span></figcaption>${legend}${body}</figure>`;
-}
-
-function legend(entries: { color: string; label: string }[]): string {
-  return `<div class="legend">${entries
-    .map(
-      (entry) =>
-        `<span class="legend-entry"><span class="swatch" style="background:${entry.color}"></span>${esc(entry.label)}</span>`,
-    )
-    .join("")}</div>`;
-}
-
-function noData(chart: string, title: string, why: string): string {
-  return figure(chart, title, why, `<p class="empty">Nothing to chart.</p>`);
-}
-
-// ---- report page ----------------------------------------------------------------------------
+export const OVERALL = "overall";
 
 function reportModes(report: EvalReport): Mode[] {
   return MODE_ORDER.filter((mode) => report.modes.includes(mode));
@@ -553,11 +298,11 @@ function summaryRows(
   );
 }
 
-function modeCell(mode: Mode): string {
+export function modeCell(mode: Mode): string {
   return `<td class="mode"><span class="swatch" style="background:${MODE_COLORS[mode].solid}"></span>${mode}</td>`;
 }
 
-function domainCell(domain: string): string {
+export function domainCell(domain: string): string {
   return `<td class="${domain === OVERALL ? "strong" : ""}">${esc(domain)}</td>`;
 }
 
@@ -620,11 +365,6 @@ function numbersTable(report: EvalReport, modes: readonly Mode[]): string {
     })
     .join("");
   return `<section><h2>All numbers</h2><div class="scroll"><table class="numbers wide"><thead><tr><th>domain</th><th>mode</th><th class="num">score</th><th class="num">n</th><th class="num">tasks</th><th class="num">failed</th><th class="num">pass@k</th><th class="num">turns<div class="sub">mean / max</div></th><th class="num">tokens / rollout<div class="sub">prompt + completion</div></th><th class="num">tokens<div class="sub">all rollouts</div></th></tr></thead><tbody>${body}</tbody></table></div></section>`;
-}
-
-/** A reward as read: 1, 0.5, 0.333 (three decimals at most). */
-function rewardText(value: number): string {
-  return Number.isFinite(value) ? String(Number(value.toFixed(3))) : DASH;
 }
 
 function rewardClass(value: number): string {
@@ -770,275 +510,14 @@ export function renderReportHtml(report: EvalReport): string {
     numbersTable(report, modes),
     DEFINITIONS,
   ].join("\n");
-  return page(`Eval report ${report.runId}`, body);
+  return htmlPage(`Eval report ${report.runId}`, body, EVAL_CSS);
 }
 
-// ---- compare page ---------------------------------------------------------------------------
-
-function runColor(index: number): string {
-  return RUN_COLORS[index % RUN_COLORS.length]!;
-}
-
-function runLabel(comparison: Comparison, index: number): string {
-  const run = comparison.runs[index]!;
-  return `#${index + 1} ${run.runId}`;
-}
-
-const COMPARE_SCALE: Scale = { kind: "linear", max: 1 };
-
-function compareBar(comparison: Comparison, row: ComparisonRow, index: number): BarSpec {
-  const run = comparison.runs[index]!;
-  const score = row.scores[index] ?? null;
-  const n = row.n[index] ?? null;
-  const key = `#${index + 1}`;
-  if (score === null)
-    return {
-      segments: [],
-      label: "",
-      key,
-      missing: n === 0 ? "no scored rollouts" : "not evaluated in this run",
-    };
-  const delta = row.deltas[index] ?? null;
-  const shows = { "data-chart": "compare", "data-domain": row.domain, "data-mode": row.mode };
-  return {
-    key,
-    label: percent(score),
-    ...(index > 0 && delta !== null
-      ? {
-          remark: {
-            text: points(delta),
-            className: signClass(delta),
-            data: { ...shows, "data-run": index, "data-delta": delta },
-          },
-        }
-      : {}),
-    segments: [
-      {
-        length: fraction(COMPARE_SCALE, score),
-        fill: runColor(index),
-        data: { ...shows, "data-run": index, "data-run-id": run.runId, "data-value": score },
-        title: `${runLabel(comparison, index)} · ${row.domain} · ${row.mode}: ${percent(score)} (n=${n ?? 0})`,
-      },
-    ],
-  };
-}
-
-function compareChart(comparison: Comparison): string {
-  const title = "Score by domain, per run";
-  const groups: GroupSpec[] = [];
-  const panels = new Map<number, string>();
-  for (const mode of MODE_ORDER) {
-    const scored = comparison.rows.filter(
-      (row) => row.mode === mode && row.scores.some((score) => score !== null),
-    );
-    if (scored.length === 0) continue;
-    panels.set(groups.length, `${MODE_LABELS[mode]} mode`);
-    for (const row of scored)
-      groups.push({
-        label: row.domain,
-        emphasis: row.domain === OVERALL,
-        bars: comparison.runs.map((_, index) => compareBar(comparison, row, index)),
-      });
-  }
-  if (groups.length === 0) return noData("compare", title, "no run has scored rollouts");
-  return figure(
-    "compare",
-    title,
-    "Mean reward of the scored rollouts; after each later run's score, its difference from run #1 in percentage points.",
-    barChart({
-      scale: COMPARE_SCALE,
-      ticks: PERCENT_TICKS,
-      groups,
-      panels,
-      ariaLabel: "scores per run",
-    }),
-    legend(
-      comparison.runs.map((_, index) => ({
-        color: runColor(index),
-        label: runLabel(comparison, index) + (index === 0 ? " (baseline)" : ""),
-      })),
-    ),
-  );
-}
-
-function deltaCell(row: ComparisonRow, index: number): string {
-  if (index === 0) return "";
-  const delta = row.deltas[index] ?? null;
-  const data = {
-    "data-domain": row.domain,
-    "data-mode": row.mode,
-    "data-run": index,
-    ...(delta === null ? {} : { "data-delta": delta }),
-  };
-  return `<td class="num delta ${signClass(delta)}"${attrs(data)}>${points(delta)}</td>`;
-}
-
-function sideBySideTable(comparison: Comparison): string {
-  const runs = comparison.runs;
-  const header = runs
-    .map(
-      (_, index) =>
-        `<th class="${index > 0 ? "run" : "num"}"${index > 0 ? ' colspan="2"' : ""}><span class="swatch" style="background:${runColor(index)}"></span>#${index + 1}</th>`,
-    )
-    .join("");
-  const sub = runs
-    .map((_, index) => `<th class="num">score</th>${index > 0 ? `<th class="num">Δ</th>` : ""}`)
-    .join("");
-  const body = comparison.rows
-    .map((row: ComparisonRow) => {
-      const cells = runs
-        .map((_, index) => {
-          const score = row.scores[index] ?? null;
-          const n = row.n[index] ?? null;
-          const scoreCell =
-            score === null
-              ? `<td class="num gap">${n === 0 ? "0 scored" : DASH}</td>`
-              : `<td class="num">${percent(score)}<span class="sub"> n=${n ?? 0}</span></td>`;
-          return scoreCell + deltaCell(row, index);
-        })
-        .join("");
-      return `<tr>${domainCell(row.domain)}${modeCell(row.mode)}${cells}</tr>`;
-    })
-    .join("");
-  return `<section><h2>Scores side by side</h2><table class="numbers wide"><thead><tr><th rowspan="2">domain</th><th rowspan="2">mode</th>${header}</tr><tr>${sub}</tr></thead><tbody>${body}</tbody></table></section>`;
-}
-
-function gainsTable(comparison: Comparison): string {
-  if (comparison.gains.length === 0) return "";
-  const header = comparison.runs
-    .map(
-      (_, index) =>
-        `<th class="num"><span class="swatch" style="background:${runColor(index)}"></span>#${index + 1}</th>`,
-    )
-    .join("");
-  const body = comparison.gains
-    .map(
-      (row) =>
-        `<tr>${domainCell(row.domain)}${comparison.runs
-          .map((_, index) => {
-            const gain = row.gains[index] ?? null;
-            const data = {
-              "data-domain": row.domain,
-              "data-run": index,
-              ...(gain === null ? {} : { "data-gain": gain }),
-            };
-            return `<td class="num delta ${signClass(gain)}"${attrs(data)}>${points(gain)}</td>`;
-          })
-          .join("")}</tr>`,
-    )
-    .join("");
-  return `<section><h2>Sandbox gain (sandbox − LLM, points)</h2><table class="numbers"><thead><tr><th>domain</th>${header}</tr></thead><tbody>${body}</tbody></table></section>`;
-}
-
-function compareHeader(comparison: Comparison): string {
-  const rows = comparison.runs
-    .map(
-      (run, index) =>
-        `<tr><td><span class="swatch" style="background:${runColor(index)}"></span>#${index + 1}${index === 0 ? ' <span class="sub">baseline</span>' : ""}</td><td>${esc(run.runId)}</td><td>${run.model === null ? DASH : esc(run.model)}</td><td>${run.modes.map((mode) => esc(mode)).join(", ")}</td><td class="file">${esc(run.dir)}</td></tr>`,
-    )
-    .join("");
-  const partial =
-    comparison.partial.length === 0
-      ? ""
-      : `<aside class="notes" role="note"><strong>Partial</strong><ul><li>Not every run evaluated ${comparison.partial
-          .map((domain) => `<b>${esc(domain)}</b>`)
-          .join(", ")}; those rows have gaps.</li></ul></aside>`;
-  const different =
-    comparison.differentTasks.length === 0
-      ? ""
-      : `<aside class="notes" role="note"><strong>Not the same tasks</strong><ul>${comparison.differentTasks
-          .map((line) => `<li>${esc(line)}; compare per-domain figures with care.</li>`)
-          .join("")}</ul></aside>`;
-  const runNotes = comparison.runs.flatMap((run, index) =>
-    run.notes.map((note) => `<li><b>#${index + 1}</b> ${esc(note)}</li>`),
-  );
-  const notes =
-    runNotes.length === 0
-      ? ""
-      : `<aside class="notes" role="note"><strong>Notes of the runs</strong><ul>${runNotes.join("")}</ul></aside>`;
-  return `${notes}<header><div class="kicker">sandfarm compare</div><h1>${comparison.runs.length} runs</h1><table class="numbers runs"><thead><tr><th>run</th><th>run id</th><th>model</th><th>modes</th><th>directory</th></tr></thead><tbody>${rows}</tbody></table></header>${partial}${different}`;
-}
-
-export function renderCompareHtml(comparison: Comparison): string {
-  const body = [
-    compareHeader(comparison),
-    compareChart(comparison),
-    sideBySideTable(comparison),
-    gainsTable(comparison),
-  ].join("\n");
-  return page(`Compare ${comparison.runs.map((run) => run.runId).join(" vs ")}`, body);
-}
-
-// ---- page -----------------------------------------------------------------------------------
-
-const CSS = `
-:root { color-scheme: light; --text: #111827; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--text);
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans", sans-serif; }
-main { max-width: 1040px; margin: 0 auto; padding: 28px 24px 48px; }
-header { margin-bottom: 16px; }
-.kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 11px; color: var(--muted); font-weight: 600; }
-h1 { font-size: 26px; margin: 2px 0 12px; word-break: break-all; }
-h2 { font-size: 17px; margin: 28px 0 10px; }
-h3 { font-size: 14px; margin: 0 0 8px; }
-.facts { display: flex; flex-wrap: wrap; gap: 6px 28px; margin: 0; }
-.facts div { min-width: 0; }
-.facts dt { font-size: 11px; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; }
-.facts dd { margin: 0; font-weight: 500; word-break: break-word; }
-.file { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
-.sub { color: var(--muted); font-size: 12px; font-weight: 400; }
-.notes { background: #fffbeb; border: 1px solid #fcd34d; border-left: 5px solid #f59e0b; border-radius: 8px;
-  padding: 10px 14px; margin: 14px 0; color: #78350f; }
-.notes ul { margin: 4px 0 0; padding-left: 20px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; margin: 16px 0 8px; }
-.card { background: #fff; border: 1px solid var(--line); border-top: 4px solid #cbd5e1; border-radius: 10px; padding: 12px 16px; }
-.card .label { font-size: 12px; color: var(--muted); font-weight: 600; }
-.card .big { font-size: 28px; font-weight: 700; letter-spacing: -.01em; }
-.card .unit { font-size: 14px; font-weight: 500; color: var(--muted); }
-figure { background: #fff; border: 1px solid var(--line); border-radius: 10px; margin: 18px 0; padding: 16px 18px 10px; break-inside: avoid; }
-figcaption { margin-bottom: 6px; }
-figcaption .title { font-weight: 700; font-size: 16px; display: block; }
-figcaption .explain { color: var(--muted); font-size: 12.5px; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 12.5px; margin: 4px 0 8px; }
-.legend-entry { display: inline-flex; align-items: center; }
-.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 3px; margin-right: 6px; vertical-align: -1px; }
-svg { display: block; width: 100%; height: auto; overflow: visible; }
-svg text { font-size: 13px; fill: var(--text); }
-svg .tick { font-size: 11.5px; fill: var(--muted); }
-svg .key { font-size: 11px; fill: var(--muted); }
-svg .group { font-size: 13.5px; }
-svg .strong, td.strong { font-weight: 700; }
-svg .panel { font-size: 14px; font-weight: 700; }
-svg .value { font-size: 12.5px; font-variant-numeric: tabular-nums; }
-svg .missing { font-size: 12px; font-style: italic; fill: #9ca3af; }
-svg .aside { font-size: 13.5px; font-weight: 700; font-variant-numeric: tabular-nums; }
-svg .grid { stroke: var(--line); stroke-width: 1; }
-svg .rule { stroke: #d1d5db; stroke-width: 1; stroke-dasharray: 3 3; }
-svg .track { fill: #f1f5f9; }
-svg .pos, .pos { fill: #15803d; color: #15803d; }
-svg .neg, .neg { fill: #b91c1c; color: #b91c1c; }
-svg .zero, .zero, svg .ratio { fill: var(--muted); color: var(--muted); }
-.empty { color: var(--muted); font-style: italic; }
-.pair { display: flex; flex-wrap: wrap; gap: 18px; margin-top: 18px; }
-.half { flex: 1 1 360px; background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; }
-table.numbers { border-collapse: collapse; width: 100%; font-size: 13px; background: #fff; }
-table.wide { border: 1px solid var(--line); }
-table.numbers th, table.numbers td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-table.numbers th { font-size: 11.5px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; background: #f9fafb; }
-table.numbers .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.numbers td.delta { font-weight: 600; }
-table.numbers td.mode { white-space: nowrap; }
-table.numbers th.num { white-space: normal; }
-table.numbers th.run { text-align: center; }
-table.numbers th .sub { text-transform: none; letter-spacing: 0; }
-.scroll { overflow-x: auto; }
-table.numbers tr.gap td, table.numbers td.gap { color: #9ca3af; font-style: italic; }
-table.numbers td.warn { color: #b45309; font-weight: 600; }
-table.runs { margin-top: 6px; }
-.pill { display: inline-block; background: #ecfdf5; color: #065f46; border-radius: 999px; padding: 0 8px; font-size: 12px; margin: 1px 0; }
-.pill.warn { background: #fef3c7; color: #92400e; }
-.examples > .explain { color: var(--muted); font-size: 12.5px; margin: -4px 0 10px; }
+/**
+ * Rules of the eval pages beyond the kit's: the sample rollouts and the definitions. The compare
+ * page carries them too, so that both pages keep one stylesheet.
+ */
+export const EVAL_CSS = `.examples > .explain { color: var(--muted); font-size: 12.5px; margin: -4px 0 10px; }
 details { background: #fff; border: 1px solid var(--line); border-radius: 10px; margin: 10px 0; min-width: 0; }
 details > summary { cursor: pointer; list-style: none; padding: 10px 16px; display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 12px; }
 details > summary::before { content: "▸"; color: var(--muted); width: 10px; }
@@ -1084,25 +563,4 @@ pre.answer.partial { background: #fffbeb; border-color: #fde68a; color: #78350f;
 pre.answer.neg { background: #fef2f2; border-color: #fecaca; color: #7f1d1d; }
 .definitions { color: var(--muted); font-size: 12.5px; }
 .definitions ul { padding-left: 18px; }
-@media print { body { background: #fff; } main { padding: 0; } figure, .half, details { border-color: #d1d5db; } }
 `;
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="color-scheme" content="light">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
-}
