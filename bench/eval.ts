@@ -13,10 +13,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseEvalConfig } from "../orchestrator/eval/config.js";
+import { parseEvalConfig } from "../orchestrator/config/eval.js";
 import { exportSft } from "../orchestrator/eval/export-sft.js";
 import { readEvalRecords } from "../orchestrator/eval/records.js";
-import { renderReportHtml } from "../orchestrator/eval/render-html.js";
+import { renderReportHtml } from "../orchestrator/eval/report-html.js";
 import { renderReportMarkdown } from "../orchestrator/eval/render-md.js";
 import { computeReport } from "../orchestrator/eval/report.js";
 import { rescoreRun } from "../orchestrator/eval/rescore.js";

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { type FarmConfig, parseFarmConfig } from "../orchestrator/farm/config.js";
+import { type FarmConfig, parseFarmConfig } from "../orchestrator/config/train.js";
 import { LABEL_RUN_ID } from "../orchestrator/sandbox/labels.js";
 import { decodeBatch } from "../trainer-bridge/arrow.js";
 import type { TrainingRow } from "../trainer-bridge/training-row.js";

@@ -14,8 +14,9 @@ import { type PromptTemplates, SANDBOX_PATHS, buildPrompt } from "../../datasets
 import type { Task } from "../../datasets/task.js";
 import type { StopReason } from "../../rewards/route.js";
 import { InfrastructureError } from "../../common/errors.js";
+import { EPISODE_DEFAULTS } from "../config/defaults.js";
 import { SandboxLostError, SandboxPathError } from "../sandbox/errors.js";
-import { nextTurn } from "../slices.js";
+import { nextTurn } from "../util/event-loop-turns.js";
 import {
   type ChatMessage,
   type Completion,
@@ -43,13 +44,13 @@ export interface SandboxSource {
 }
 
 export interface EpisodeOptions {
-  /** Model calls at most (sandbox mode). @default 100 */
+  /** Model calls at most (sandbox mode). @default EPISODE_DEFAULTS.maxTurns */
   maxTurns?: number;
-  /** max_tokens of one call. @default 65536 */
+  /** max_tokens of one call. @default EPISODE_DEFAULTS.maxTokensPerCall */
   maxTokensPerCall?: number;
-  /** Prompt + completion tokens of the conversation at most. @default 65536 */
+  /** Prompt + completion tokens of the conversation at most. @default EPISODE_DEFAULTS.maxTotalTokens */
   maxTotalTokens?: number;
-  /** Wall-clock limit of the whole episode. @default 5400000 (90 minutes) */
+  /** Wall-clock limit of the whole episode. @default EPISODE_DEFAULTS.timeoutS * 1000 */
   timeoutMs?: number;
   sampling?: SamplingParams;
   templates?: PromptTemplates;
@@ -144,11 +145,11 @@ class EpisodeRun {
     readonly identity: EpisodeIdentity,
     readonly options: EpisodeOptions,
   ) {
-    this.deadline = this.startedAt + (options.timeoutMs ?? 5_400_000);
+    this.deadline = this.startedAt + (options.timeoutMs ?? EPISODE_DEFAULTS.timeoutS * 1000);
   }
 
   get maxTotalTokens(): number {
-    return this.options.maxTotalTokens ?? 65_536;
+    return this.options.maxTotalTokens ?? EPISODE_DEFAULTS.maxTotalTokens;
   }
 
   checkContinue(): void {
@@ -165,7 +166,7 @@ class EpisodeRun {
       rolloutId: this.identity.rolloutId,
       messages: this.messages,
       ...(tools ? { tools } : {}),
-      maxTokens: Math.min(this.options.maxTokensPerCall ?? 65_536, left),
+      maxTokens: Math.min(this.options.maxTokensPerCall ?? EPISODE_DEFAULTS.maxTokensPerCall, left),
       deadline: this.deadline,
       ...(this.options.sampling ? { sampling: this.options.sampling } : {}),
     });
@@ -279,7 +280,7 @@ async function sandboxEpisode(run: EpisodeRun): Promise<Episode> {
 
 /** The loop proper; returns why it stopped (undefined = submitted). */
 async function turnLoop(run: EpisodeRun, toolbox: Toolbox): Promise<EpisodeStop | undefined> {
-  const maxTurns = run.options.maxTurns ?? 100;
+  const maxTurns = run.options.maxTurns ?? EPISODE_DEFAULTS.maxTurns;
   for (let turn = 0; turn < maxTurns; turn++) {
     run.checkContinue();
     const completion = await run.call(toolbox.definitions);

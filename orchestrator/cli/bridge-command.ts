@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { BridgeServer, type TlsOptions } from "../../trainer-bridge/server.js";
+import { BridgeOptionError, BridgeServer, type TlsOptions } from "../../trainer-bridge/server.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { Spool } from "../../trainer-bridge/spool.js";
 import { ConfigError } from "../../common/errors.js";
@@ -43,6 +43,14 @@ function readPem(path: string, flag: string): Buffer {
     throw new ConfigError(`${flag} ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/** Where each server option comes from in this command, for its error message. */
+const SOURCE_OF_OPTION: Record<BridgeOptionError["option"], string> = {
+  token: "SANDFARM_BRIDGE_TOKEN",
+  ackTimeoutMs: "--ack-timeout",
+  helloTimeoutMs: "the Hello timeout",
+  watermarks: "the watermarks",
+};
 
 async function serve(options: ServeOptions): Promise<void> {
   let tls: TlsOptions | undefined;
@@ -78,7 +86,8 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(policy ? { policy } : {}),
     });
   } catch (error) {
-    throw new ConfigError(`SANDFARM_BRIDGE_TOKEN: ${(error as Error).message}`, { cause: error });
+    if (!(error instanceof BridgeOptionError)) throw error;
+    throw new ConfigError(`${SOURCE_OF_OPTION[error.option]}: ${error.message}`, { cause: error });
   }
   const port = await server.listen(options.address);
   const pending = spool.pending();

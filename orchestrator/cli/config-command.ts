@@ -8,9 +8,9 @@
  * sandfarm config check --eval examples/eval-samples.yaml
  */
 import { Command } from "commander";
-import { farmConfigJsonSchema, loadFarmConfig } from "../farm/config.js";
-import { configReference } from "../farm/config-reference.js";
-import { evalConfigJsonSchema, loadEvalConfig } from "../eval/config.js";
+import { farmConfigJsonSchema, loadFarmConfig } from "../config/train.js";
+import { configReference } from "../config/reference.js";
+import { evalConfigJsonSchema, loadEvalConfig } from "../config/eval.js";
 
 export function configCommand(): Command {
   const config = new Command("config").description("The run configuration file");

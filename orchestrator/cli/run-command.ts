@@ -15,6 +15,7 @@ import { ANSWER_TYPES, type AnswerType, type Task } from "../../datasets/task.js
 import { type Episode } from "../agent/episode-record.js";
 import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../../common/errors.js";
+import { EPISODE_DEFAULTS } from "../config/defaults.js";
 import { PolicyClient } from "../policy/client.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
 import {
@@ -92,15 +93,19 @@ export function runCommand(): Command {
     .addOption(
       new Option("--mode <mode>", "sandbox or llm").choices(["sandbox", "llm"]).default("sandbox"),
     )
-    .option("--max-turns <n>", "model calls at most (default 100)", positiveNumber)
+    .option(
+      "--max-turns <n>",
+      `model calls at most (default ${EPISODE_DEFAULTS.maxTurns})`,
+      positiveNumber,
+    )
     .option(
       "--max-tokens <n>",
-      "tokens per call and per conversation (default 65536)",
+      `tokens per call and per conversation (default ${EPISODE_DEFAULTS.maxTotalTokens})`,
       positiveNumber,
     )
     .option(
       "--timeout <s>",
-      "wall-clock limit of the episode in seconds (default 5400)",
+      `wall-clock limit of the episode in seconds (default ${EPISODE_DEFAULTS.timeoutS})`,
       positiveNumber,
     )
     .option("--temperature <t>", "sampling temperature (default the server's)", (value: string) => {

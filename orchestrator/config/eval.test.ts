@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadEvalConfig, modesOf, parseEvalConfig } from "./config.js";
+import { loadEvalConfig, modesOf, parseEvalConfig } from "./eval.js";
 
 describe("the eval config", () => {
   it("reads the example with every default filled in", () => {

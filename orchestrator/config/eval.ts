@@ -1,7 +1,7 @@
 /**
  * The configuration of a `sandfarm eval` run: a YAML file (or only flags) validated here, with
  * every default in this schema. The policy, sandbox, episode and rewards sections are the same
- * keys as a training config's (`orchestrator/farm/config.ts`), so one model's settings carry
+ * keys as a training config's (`sections.ts`), so one model's settings carry
  * over; flags override keys. Secrets come from the environment only, as for training.
  *
  * @example
@@ -9,15 +9,15 @@
  * const same = parseEvalConfig({ tasks: ["datasets/samples/math.jsonl"], policy: { urls: [url], model } });
  */
 import { z } from "zod";
-import { sandboxConfigSchema } from "../sandbox/config.js";
+import { parseConfigWith } from "./parse.js";
+import { readConfigFile } from "./read.js";
 import {
   episodeSchema,
   niceSchema,
-  parseConfigWith,
   policySchema,
-  readConfigFile,
   rewardsSchema,
-} from "../farm/config.js";
+  sandboxSectionSchema,
+} from "./sections.js";
 
 export const EVAL_MODES = ["sandbox", "llm", "both"] as const;
 
@@ -61,9 +61,7 @@ export const evalConfigSchema = z.strictObject({
     "Scheduling priority of sandfarm's session while it runs (as `run.nice` in training).",
   ),
   policy: policySchema,
-  sandbox: sandboxConfigSchema
-    .default(sandboxConfigSchema.parse({}))
-    .describe("The sandboxes: the same keys as `sandfarm sandbox`."),
+  sandbox: sandboxSectionSchema,
   episode: episodeSchema,
   rewards: rewardsSchema,
 });

@@ -5,8 +5,8 @@
  * @example
  * writeFileSync("docs/config.md", configReference());
  */
-import { evalConfigJsonSchema } from "../eval/config.js";
-import { farmConfigJsonSchema } from "./config.js";
+import { evalConfigJsonSchema } from "./eval.js";
+import { farmConfigJsonSchema } from "./train.js";
 
 interface JsonSchema {
   type?: string | string[];

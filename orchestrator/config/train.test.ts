@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sandfarm } from "../../testing/cli.js";
-import { configReference } from "./config-reference.js";
-import { loadFarmConfig, parseFarmConfig } from "./config.js";
+import { configReference } from "./reference.js";
+import { loadFarmConfig, parseFarmConfig } from "./train.js";
 
 const minimal = {
   data: { train: ["tasks.jsonl"] },

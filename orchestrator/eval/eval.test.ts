@@ -32,7 +32,7 @@ import {
 } from "../../testing/vllm-stub/index.js";
 import { capabilitiesOf, CAPABILITIES, type Capability } from "../agent/capabilities.js";
 import { toolDefinitions } from "../tools/definitions.js";
-import { parseEvalConfig } from "./config.js";
+import { parseEvalConfig } from "../config/eval.js";
 import { exportSft } from "./export-sft.js";
 import { type EvalRecord, readEvalRecords, recordKey } from "./records.js";
 import { rescoreRun } from "./rescore.js";

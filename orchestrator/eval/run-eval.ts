@@ -31,20 +31,16 @@ import type { Task } from "../../datasets/task.js";
 import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/route.js";
 import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../../common/errors.js";
-import { Semaphore } from "../farm/groups.js";
-import {
-  fingerprint,
-  gitRevision,
-  imageProvenance,
-  policyClientFor,
-  preflightPolicy,
-  rewarderFor,
-} from "../farm/launch.js";
-import { raisePriority } from "../farm/priority.js";
-import { createBackend } from "../sandbox/backend.js";
-import { SandboxPool } from "../sandbox/pool.js";
+import { Semaphore } from "../util/semaphore.js";
+import { episodeOptionsFor } from "../launch/episode-options.js";
+import { policyClientFor, preflightPolicy } from "../launch/policy.js";
+import { raisePriority } from "../launch/priority.js";
+import { fingerprint, gitRevision, imageProvenance } from "../launch/provenance.js";
+import { rewarderFor } from "../launch/rewarder.js";
+import { startSandboxPool } from "../launch/sandboxes.js";
+import type { SandboxPool } from "../sandbox/pool.js";
 import { SANDFARM_VERSION } from "../version.js";
-import { type EvalConfig, modesOf, parseEvalConfig } from "./config.js";
+import { type EvalConfig, modesOf, parseEvalConfig } from "../config/eval.js";
 import {
   type EvalRecord,
   EVAL_RECORD_SCHEMA_VERSION,
@@ -327,12 +323,12 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
     closers.push(() => rewarder.close());
     let pool: SandboxPool | undefined;
     if (work.some((item) => item.mode === "sandbox")) {
-      pool = new SandboxPool(createBackend({ ...config.sandbox, runId: config.id! }), {
+      const started = await startSandboxPool(config.sandbox, config.id!, {
         warmSize: Math.min(config.concurrency, 8),
         maxConcurrentStarts: config.sandboxStarts,
       });
-      closers.push(() => pool!.close());
-      await pool.start();
+      closers.push(() => started.close());
+      pool = started;
     }
 
     const slots = new Semaphore(config.concurrency);
@@ -350,13 +346,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
             item.mode,
             { policy, ...(pool ? { sandboxes: pool } : {}) },
             { rolloutId: id, groupId: `${config.id}-${item.mode}-${item.task.id}` },
-            {
-              maxTurns: config.episode.maxTurns,
-              maxTokensPerCall: config.episode.maxTokensPerCall,
-              maxTotalTokens: config.episode.maxTotalTokens,
-              timeoutMs: config.episode.timeoutS * 1000,
-              signal,
-            },
+            { ...episodeOptionsFor(config.episode), signal },
           );
           if (episode.stopReason === "cancelled") return;
           const outcome = await rewarder.reward({

@@ -15,9 +15,9 @@ import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/ind
 import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
 import { BridgeClient } from "../../trainer-bridge/client.js";
 import type { TrainingRow } from "../../trainer-bridge/training-row.js";
-import { loadFarmConfig } from "./config.js";
+import { loadFarmConfig } from "../config/train.js";
 import type { StepMetrics } from "./metrics.js";
-import { type TrainingRun, launchTraining } from "./launch.js";
+import { type TrainingRun, launchTraining } from "./training-run.js";
 
 let dir: string;
 let stub: RunningVllmStub;

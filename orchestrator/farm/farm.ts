@@ -34,9 +34,11 @@ import type { BridgeServer } from "../../trainer-bridge/server.js";
 import type { Spool } from "../../trainer-bridge/spool.js";
 import type { TrainingRow } from "../../trainer-bridge/training-row.js";
 import type { EpisodeOptions, SandboxSource } from "../agent/episode.js";
+import type { FarmConfig } from "../config/train.js";
+import { episodeOptionsFor } from "../launch/episode-options.js";
 import type { PolicyClient } from "../policy/client.js";
-import type { FarmConfig } from "./config.js";
-import { type GroupPlan, type GroupResult, Semaphore, rolloutIdOf, runGroup } from "./groups.js";
+import { Semaphore } from "../util/semaphore.js";
+import { type GroupPlan, type GroupResult, rolloutIdOf, runGroup } from "./groups.js";
 import type { AdmitEntry, DropVerdict, FarmJournal } from "./journal.js";
 import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
 import type { TaskCursor } from "./task-cursor.js";
@@ -477,13 +479,7 @@ export class Farm {
 
   private episodeOptions(): EpisodeOptions {
     const { episode, policy } = this.services.config;
-    return {
-      maxTurns: episode.maxTurns,
-      maxTokensPerCall: episode.maxTokensPerCall,
-      maxTotalTokens: episode.maxTotalTokens,
-      timeoutMs: episode.timeoutS * 1000,
-      sampling: policy.sampling,
-    };
+    return episodeOptionsFor(episode, policy.sampling);
   }
 
   // ---- decisions ----

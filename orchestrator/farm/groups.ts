@@ -15,33 +15,8 @@ import type { Episode } from "../agent/episode-record.js";
 import { type EpisodeOptions, type SandboxSource, runEpisode } from "../agent/episode.js";
 import { episodeTrainingRows } from "../agent/token-rows.js";
 import type { PolicyClient } from "../policy/client.js";
+import type { Semaphore } from "../util/semaphore.js";
 import type { RolloutSummary } from "./metrics.js";
-
-/** At most `size` holders at once; waiters are served in arrival order. */
-export class Semaphore {
-  private used = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(readonly size: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.used < this.size) {
-      this.used++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used--;
-  }
-
-  get inUse(): number {
-    return this.used;
-  }
-}
 
 /** Member `member` of a group is rollout `<groupId>-<member>`. */
 export function rolloutIdOf(groupId: string, member: number): string {

@@ -13,39 +13,32 @@
  * const run = await launchTraining({ config });
  * try { await run.farm.run(); } finally { await run.close(); }
  */
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { ConfigError } from "../../common/errors.js";
 import { readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
-import { Rewarder, type RewarderOptions } from "../../rewards/rewarder.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
-import { BridgeServer } from "../../trainer-bridge/server.js";
+import { BridgeOptionError, BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
-import { ConfigError } from "../../common/errors.js";
+import { type FarmConfig, parseFarmConfig } from "../config/train.js";
+import { policyClientFor, preflightPolicy } from "../launch/policy.js";
+import { raisePriority } from "../launch/priority.js";
+import {
+  type Fingerprint,
+  fingerprint,
+  gitRevision,
+  imageProvenance,
+} from "../launch/provenance.js";
+import { rewarderFor } from "../launch/rewarder.js";
+import { startSandboxPool } from "../launch/sandboxes.js";
 import { VllmPolicyControl } from "../policy/admin.js";
-import { PolicyClient, type PolicyClientOptions } from "../policy/client.js";
-import { checkPolicyEndpoint } from "../policy/doctor.js";
-import { createBackend } from "../sandbox/backend.js";
-import { connectDocker } from "../sandbox/docker-sandbox.js";
-import { LABEL_IMAGE_RECIPE } from "../sandbox/labels.js";
-import { SandboxPool } from "../sandbox/pool.js";
+import type { SandboxPool } from "../sandbox/pool.js";
 import { SANDFARM_VERSION } from "../version.js";
-import { type FarmConfig, parseFarmConfig } from "./config.js";
 import { Farm, type FarmEvent } from "./farm.js";
 import { FarmJournal } from "./journal.js";
 import { FarmGauges } from "./metrics.js";
-import { raisePriority } from "./priority.js";
 import { TaskCursor } from "./task-cursor.js";
 
 export interface LaunchOptions {
@@ -74,57 +67,13 @@ export interface TrainingRun {
   close(): Promise<void>;
 }
 
-export interface Fingerprint {
-  file: string;
-  bytes: number;
-  sha256: string;
-}
-
-export async function fingerprint(file: string): Promise<Fingerprint> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return { file, bytes: statSync(file).size, sha256: hash.digest("hex") };
-}
-
-export function gitRevision(): string {
-  try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    return execFileSync("git", ["rev-parse", "HEAD"], {
-      cwd: here,
-      stdio: ["ignore", "pipe", "ignore"],
-    })
-      .toString()
-      .trim();
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-export async function imageProvenance(
-  config: Pick<FarmConfig, "sandbox">,
-): Promise<Record<string, string>> {
-  if (config.sandbox.backend !== "docker")
-    return { backend: config.sandbox.backend, image: config.sandbox.image };
-  try {
-    const image = await connectDocker().getImage(config.sandbox.image).inspect();
-    return {
-      backend: "docker",
-      image: config.sandbox.image,
-      id: image.Id,
-      recipe: image.Config.Labels?.[LABEL_IMAGE_RECIPE] ?? "none",
-    };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ECONNREFUSED" || code === "ENOENT" || code === "EACCES")
-      throw new ConfigError(
-        `no Docker engine answers (${(error as Error).message}); run 'bash deploy/engine.sh' (as root) or set DOCKER_HOST`,
-      );
-    throw new ConfigError(
-      `sandbox.image ${config.sandbox.image} is not in the engine (${(error as Error).message}); ` +
-        "run 'bash deploy/image/build.sh' (offline build) or set sandbox.image",
-    );
-  }
-}
+/** The config key (or variable) behind each bridge server option, for its error message. */
+const SINK_KEY_OF_OPTION: Record<BridgeOptionError["option"], string> = {
+  token: "SANDFARM_BRIDGE_TOKEN",
+  ackTimeoutMs: "sink.ackTimeoutS",
+  helloTimeoutMs: "sink",
+  watermarks: "sink.lowWatermarkTokens",
+};
 
 /** Whether training or validation runs sandbox-mode episodes. */
 function usesSandboxes(config: FarmConfig): boolean {
@@ -145,62 +94,6 @@ function checkFiles(config: FarmConfig): void {
           `${key}[${index}]: no such file ${file}; give a JSONL, Parquet or Arrow task file`,
         );
     });
-}
-
-/** The policy client a config's `policy` section describes. */
-export function policyClientFor(
-  policy: FarmConfig["policy"],
-  overrides: Partial<PolicyClientOptions> = {},
-): PolicyClient {
-  return new PolicyClient({
-    urls: policy.urls,
-    model: policy.model,
-    sampling: policy.sampling,
-    requestTimeoutMs: policy.requestTimeoutS * 1000,
-    retries: policy.retries,
-    cacheSaltPerVersion: policy.cacheSaltPerVersion,
-    ...overrides,
-  });
-}
-
-/** The rewarder a config's `rewards` section describes, with `workers` scorer threads. */
-export function rewarderFor(
-  rewards: FarmConfig["rewards"],
-  workers: number,
-  options: Pick<RewarderOptions, "byDomain"> = {},
-): Promise<Rewarder> {
-  return Rewarder.create({
-    overlongPenalty: rewards.overlongPenalty,
-    pool: { workers },
-    ...(rewards.judge ? { judge: { baseURL: rewards.judge.url, model: rewards.judge.model } } : {}),
-    ...options,
-  });
-}
-
-/**
- * The policy endpoints' preflight (`sandfarm doctor`'s checks): every required check must pass;
- * tool calling only matters when sandbox episodes run.
- */
-export async function preflightPolicy(
-  policy: { urls: readonly string[]; model: string },
-  minContextTokens: number,
-  needsTools: boolean,
-): Promise<void> {
-  const problems: string[] = [];
-  for (const url of policy.urls) {
-    const checks = await checkPolicyEndpoint({ url, model: policy.model, minContextTokens });
-    for (const check of checks) {
-      if (check.ok || check.optional) continue;
-      if (check.name === "tool calling" && !needsTools) continue;
-      problems.push(
-        `${url} ${check.name}: ${check.detail}${check.fix ? `\n    fix: ${check.fix}` : ""}`,
-      );
-    }
-  }
-  if (problems.length > 0)
-    throw new ConfigError(
-      `the policy endpoint failed its preflight (\`sandfarm doctor\`):\n  ${problems.join("\n  ")}`,
-    );
 }
 
 /** The run directory and config of a new run (created once its checks pass), or of the run being resumed. */
@@ -322,12 +215,12 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
 
     let pool: SandboxPool | undefined;
     if (usesSandboxes(config)) {
-      pool = new SandboxPool(createBackend({ ...config.sandbox, runId }), {
+      const started = await startSandboxPool(config.sandbox, runId, {
         warmSize: Math.min(config.rollout.warmSandboxes, config.rollout.episodes),
         maxConcurrentStarts: config.rollout.sandboxStarts,
       });
-      closers.push(() => pool!.close());
-      await pool.start();
+      closers.push(() => started.close());
+      pool = started;
     }
 
     let bridge: BridgeServer | undefined;
@@ -362,7 +255,9 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
             : {}),
         });
       } catch (error) {
-        throw new ConfigError(`sink: ${(error as Error).message}`, { cause: error });
+        const key =
+          error instanceof BridgeOptionError ? SINK_KEY_OF_OPTION[error.option] : "sink (tls)";
+        throw new ConfigError(`${key}: ${(error as Error).message}`, { cause: error });
       }
       closers.push(() => bridge!.close());
       bridgePort = await bridge.listen(config.sink.address);

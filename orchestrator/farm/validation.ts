@@ -13,7 +13,7 @@ import type { Task } from "../../datasets/task.js";
 import type { Rewarder } from "../../rewards/rewarder.js";
 import { type EpisodeOptions, type SandboxSource, runEpisode } from "../agent/episode.js";
 import type { PolicyClient } from "../policy/client.js";
-import type { Semaphore } from "./groups.js";
+import type { Semaphore } from "../util/semaphore.js";
 
 export interface ValidationServices {
   policy: PolicyClient;

@@ -14,6 +14,7 @@
  * const completion = await policy.complete({ rolloutId: "r1", messages, tools, maxTokens: 8192 });
  */
 import { z } from "zod";
+import { POLICY_DEFAULTS } from "../config/defaults.js";
 import {
   ConfigError,
   InfrastructureError,
@@ -23,6 +24,9 @@ import {
 import { HttpConnectionError, HttpStatusError, JsonHttp } from "./http.js";
 import { parseContextOverflow } from "./overflow.js";
 import { type Replica, ReplicaRouter } from "./replicas.js";
+import { type SamplingParams, samplingSchema } from "./sampling.js";
+
+export type { SamplingParams } from "./sampling.js";
 
 /** One tool call exactly as the server returned it; `arguments` is never re-serialized. */
 export interface ToolCallMessage {
@@ -42,40 +46,23 @@ export interface ChatMessage {
   tool_call_id?: string;
 }
 
-export interface SamplingParams {
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  stop?: string[];
-  seed?: number;
-  /** Sent as is in the request body, e.g. `{ chat_template_kwargs: { enable_thinking: false } }`. */
-  extraBody?: Record<string, unknown>;
-}
-
-const samplingSchema = z
-  .object({
-    temperature: z.number().min(0).max(2).optional(),
-    top_p: z.number().gt(0).max(1).optional(),
-    top_k: z.number().int().min(-1).optional(),
-    stop: z.array(z.string()).optional(),
-    seed: z.number().int().optional(),
-    extraBody: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
-
 const optionsSchema = z
   .object({
     urls: z.array(z.url()).min(1),
     model: z.string().min(1),
     apiKey: z.string().optional(),
     sampling: samplingSchema.optional(),
-    requestTimeoutMs: z.number().int().positive().default(600_000),
-    retries: z.number().int().min(0).default(5),
-    backoffBaseMs: z.number().int().positive().default(500),
-    backoffMaxMs: z.number().int().positive().default(20_000),
-    minCompletionTokens: z.number().int().positive().default(8192),
-    cacheSaltPerVersion: z.boolean().default(false),
-    probeIntervalMs: z.number().int().positive().default(2000),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(POLICY_DEFAULTS.requestTimeoutS * 1000),
+    retries: z.number().int().min(0).default(POLICY_DEFAULTS.retries),
+    backoffBaseMs: z.number().int().positive().default(POLICY_DEFAULTS.backoffBaseMs),
+    backoffMaxMs: z.number().int().positive().default(POLICY_DEFAULTS.backoffMaxMs),
+    minCompletionTokens: z.number().int().positive().default(POLICY_DEFAULTS.minCompletionTokens),
+    cacheSaltPerVersion: z.boolean().default(POLICY_DEFAULTS.cacheSaltPerVersion),
+    probeIntervalMs: z.number().int().positive().default(POLICY_DEFAULTS.probeIntervalMs),
   })
   .strict();
 
@@ -88,22 +75,26 @@ export interface PolicyClientOptions {
   apiKey?: string;
   /** Defaults for every call; a request's own sampling overrides them key by key. */
   sampling?: SamplingParams;
-  /** Time limit of one HTTP request. @default 600000 */
+  /** Time limit of one HTTP request. @default POLICY_DEFAULTS.requestTimeoutS * 1000 */
   requestTimeoutMs?: number;
-  /** Extra attempts after a connection error, 408, 429 or 5xx. @default 5 */
+  /** Extra attempts after a connection error, 408, 429 or 5xx. @default POLICY_DEFAULTS.retries */
   retries?: number;
-  /** @default 500 */
+  /** @default POLICY_DEFAULTS.backoffBaseMs */
   backoffBaseMs?: number;
-  /** @default 20000 */
+  /** @default POLICY_DEFAULTS.backoffMaxMs */
   backoffMaxMs?: number;
   /**
    * After a context overflow, max_tokens is lowered, but not below this (or the request's own
-   * max_tokens, if smaller); below it the prompt counts as too long. @default 8192
+   * max_tokens, if smaller); below it the prompt counts as too long.
+   * @default POLICY_DEFAULTS.minCompletionTokens
    */
   minCompletionTokens?: number;
-  /** Send `cache_salt: "v<version>"`: prefix-cache reuse within a policy version only. @default false */
+  /**
+   * Send `cache_salt: "v<version>"`: prefix-cache reuse within a policy version only.
+   * @default POLICY_DEFAULTS.cacheSaltPerVersion
+   */
   cacheSaltPerVersion?: boolean;
-  /** Time between probes of an ejected replica. @default 2000 */
+  /** Time between probes of an ejected replica. @default POLICY_DEFAULTS.probeIntervalMs */
   probeIntervalMs?: number;
 }
 
@@ -238,7 +229,8 @@ export class PolicyClient {
   version = 0;
   /** While set, new model calls (and retries) wait: a policy update is under way. */
   private held?: { released: Promise<void>; release: () => void };
-  private readonly options: z.output<typeof optionsSchema>;
+  /** The options in force, every default filled in. */
+  readonly options: z.output<typeof optionsSchema>;
   private readonly router: ReplicaRouter;
   private readonly http: JsonHttp;
 

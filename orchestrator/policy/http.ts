@@ -11,7 +11,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { onOwnTurn } from "../slices.js";
+import { onOwnTurn } from "../util/event-loop-turns.js";
 import { InfrastructureError } from "../../common/errors.js";
 
 /** The server answered with an error status; `message` is the server's own error message. */
@@ -100,7 +100,7 @@ export class JsonHttp {
           ),
         );
         response.on("end", () =>
-          // Each reply on a turn of its own: see slices.ts.
+          // Each reply on a turn of its own: see util/event-loop-turns.ts.
           onOwnTurn(() => {
             const text = Buffer.concat(chunks).toString("utf8");
             const status = response.statusCode ?? 0;

@@ -1,0 +1,31 @@
+/**
+ * The defaults that more than one part reads: the config schemas (and so `docs/config.md`), the
+ * policy client, the episode runner and the CLI's help texts all take them from here, so they
+ * cannot disagree. A default only one schema uses stays in that schema. Imports nothing.
+ *
+ * @example
+ * const maxTurns = options.maxTurns ?? EPISODE_DEFAULTS.maxTurns;
+ */
+
+/** One episode's limits (`episode.*`). */
+export const EPISODE_DEFAULTS = {
+  maxTurns: 100,
+  maxTokensPerCall: 65_536,
+  maxTotalTokens: 65_536,
+  timeoutS: 5_400,
+} as const;
+
+/** The policy client's behaviour (`policy.*`). */
+export const POLICY_DEFAULTS = {
+  requestTimeoutS: 600,
+  retries: 5,
+  cacheSaltPerVersion: true,
+  pauseMode: "keep",
+  backoffBaseMs: 500,
+  backoffMaxMs: 20_000,
+  minCompletionTokens: 8192,
+  probeIntervalMs: 2000,
+} as const;
+
+/** The session's scheduling priority while sandfarm runs (`run.nice`, eval's `nice`). */
+export const NICE_DEFAULT = -10;
