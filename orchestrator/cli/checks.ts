@@ -1,5 +1,5 @@
 /** Prints doctor checks (a line each, with the fix under a failure, or JSON); sets the exit code. */
-import type { DoctorCheck } from "../sandbox/doctor.js";
+import type { DoctorCheck } from "../util/doctor-check.js";
 
 export function reportChecks(checks: readonly DoctorCheck[], json = false): void {
   if (json) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sandfarm } from "../../testing/cli.js";
 import { matching } from "../../testing/matchers.js";
 import { useStubs } from "../../testing/vllm-stub/fixtures.js";
-import type { DoctorCheck } from "../sandbox/doctor.js";
+import type { DoctorCheck } from "../util/doctor-check.js";
 import { checkPolicyEndpoint } from "./doctor.js";
 
 const stub = useStubs();

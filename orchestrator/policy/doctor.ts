@@ -8,7 +8,7 @@
  * @example
  * const checks = await checkPolicyEndpoint({ url: "http://gpu:8000/v1", model: "Qwen/Qwen3-4B" });
  */
-import type { DoctorCheck } from "../sandbox/doctor.js";
+import type { DoctorCheck } from "../util/doctor-check.js";
 import { EXECUTE_BASH, toolDefinitions } from "../tools/definitions.js";
 
 export interface PolicyDoctorOptions {

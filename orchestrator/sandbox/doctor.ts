@@ -7,17 +7,11 @@ import type Docker from "dockerode";
 import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
 import type { ManagedSandbox } from "./backend.js";
 import { DockerBackend } from "./docker-sandbox.js";
+import type { DoctorCheck } from "../util/doctor-check.js";
 import { LABEL_IMAGE_RECIPE } from "./labels.js";
 import { LocalBackend, LocalSandbox, defaultRootfs } from "./local-sandbox.js";
 
-export interface DoctorCheck {
-  name: string;
-  ok: boolean;
-  /** Reported for information: a failure does not fail doctor. */
-  optional?: boolean;
-  detail: string;
-  fix?: string;
-}
+export type { DoctorCheck } from "../util/doctor-check.js";
 
 /** Bit numbers of the capabilities doctor checks (linux/capability.h). */
 const CAPABILITY_BITS: Record<string, number> = {
