@@ -7,7 +7,7 @@
  * const task = taskFromRow({ id: "q1", domain: "math", problem_statement: "1+1?", ground_truth: "2", qa_type: "math" });
  */
 import { z } from "zod";
-import { instructionProblems } from "../rewards/ifeval.js";
+import { instructionIssues } from "../rewards/ifeval.js";
 import { UserError } from "../common/errors.js";
 
 export const ANSWER_TYPES = [
@@ -50,17 +50,15 @@ export const taskSchema = z
   });
 
 /** The IF verifiers' objections, one issue per instruction (its problems joined). */
-function instructionIssues(instructions: unknown[]): { path: string[]; message: string }[] {
-  const byIndex = new Map<string, { id: string | undefined; messages: string[] }>();
-  for (const problem of instructionProblems(instructions)) {
-    const match = /^instructions\[(\d+)\](?: \(([^)]*)\))?: (.*)$/s.exec(problem);
-    const index = match?.[1] ?? "";
-    const entry = byIndex.get(index) ?? { id: match?.[2], messages: [] };
-    entry.messages.push(match ? match[3]! : problem);
-    byIndex.set(index, entry);
+function instructionIssuesOf(instructions: unknown[]): { path: string[]; message: string }[] {
+  const byIndex = new Map<number | undefined, { id: string | undefined; messages: string[] }>();
+  for (const problem of instructionIssues(instructions)) {
+    const entry = byIndex.get(problem.index) ?? { id: problem.id, messages: [] };
+    entry.messages.push(problem.message);
+    byIndex.set(problem.index, entry);
   }
   return [...byIndex].map(([index, { id, messages }]) => ({
-    path: index === "" ? ["instructions"] : ["instructions", index],
+    path: index === undefined ? ["instructions"] : ["instructions", String(index)],
     message: `${id ? `${id}: ` : ""}${messages.join("; ")}`,
   }));
 }
@@ -80,7 +78,7 @@ function semanticIssues(task: {
       message: "an instruction_following task needs at least one instruction",
     });
   } else if (instructions.length > 0) {
-    issues.push(...instructionIssues(instructions));
+    issues.push(...instructionIssuesOf(instructions));
   }
   if (
     task.answerType !== "instruction_following" &&

@@ -347,10 +347,7 @@ const RELATIONS: readonly string[] = ["less than", "at least"];
 class KwargReader {
   readonly problems: string[] = [];
 
-  constructor(
-    private readonly where: string,
-    private readonly kwargs: Record<string, unknown>,
-  ) {}
+  constructor(private readonly kwargs: Record<string, unknown>) {}
 
   private value(name: string): unknown {
     return this.kwargs[name] ?? undefined;
@@ -361,12 +358,10 @@ class KwargReader {
     if (value === undefined) {
       const given = Object.keys(this.kwargs).filter((key) => this.value(key) !== undefined);
       const hint = given.length > 0 ? ` (kwargs given: ${given.join(", ")})` : "";
-      this.problems.push(
-        `${this.where}: missing kwarg '${name}'${hint}; set kwargs.${name} to ${fix}`,
-      );
+      this.problems.push(`missing kwarg '${name}'${hint}; set kwargs.${name} to ${fix}`);
     } else {
       this.problems.push(
-        `${this.where}: kwarg '${name}' must be ${need}, got ${describeValue(value)}; ` +
+        `kwarg '${name}' must be ${need}, got ${describeValue(value)}; ` +
           `set kwargs.${name} to ${fix}`,
       );
     }
@@ -647,7 +642,7 @@ function editDistance(left: string, right: string): number {
   return previous[right.length]!;
 }
 
-function unknownIdProblem(where: string, id: string): string {
+function unknownIdProblem(id: string): string {
   const typed = id.toLowerCase();
   const suffix = typed.split(":").at(-1)!;
   const near =
@@ -658,43 +653,68 @@ function unknownIdProblem(where: string, id: string): string {
       .filter(({ distance }) => distance <= 3)
       .sort((a, b) => a.distance - b.distance)[0]?.known;
   const fix = near ? `did you mean '${near}'?` : `use one of ${IFEVAL_INSTRUCTION_IDS.join(", ")}`;
-  return `${where}: unknown instruction id '${id}'; ${fix}`;
+  return `unknown instruction id '${id}'; ${fix}`;
+}
+
+/**
+ * One thing wrong with an instruction list: which entry (`index`, unset for the list itself),
+ * its id when the id is a known one, and what is wrong.
+ */
+export interface InstructionProblem {
+  index?: number;
+  id?: string;
+  message: string;
+}
+
+/** The problem as one line, e.g. `instructions[1] (punctuation:no_comma): kwarg ...`. */
+export function describeInstructionProblem(problem: InstructionProblem): string {
+  if (problem.index === undefined) return problem.message;
+  return `instructions[${problem.index}]${problem.id ? ` (${problem.id})` : ""}: ${problem.message}`;
 }
 
 interface Compiled {
   checkers: Checker[];
-  problems: string[];
+  problems: InstructionProblem[];
 }
 
 function compileInstruction(
   entry: unknown,
-  where: string,
+  index: number | undefined,
   prompt: string | undefined,
-): { checker?: Checker; problems: string[] } {
+): { checker?: Checker; problems: InstructionProblem[] } {
+  const at = index === undefined ? {} : { index };
   if (!isRecord(entry))
-    return { problems: [`${where}: must be an object {id, kwargs}, got ${describeValue(entry)}`] };
+    return {
+      problems: [{ ...at, message: `must be an object {id, kwargs}, got ${describeValue(entry)}` }],
+    };
   const { id } = entry;
   if (typeof id !== "string")
     return {
       problems: [
-        `${where}: 'id' must be a string like "punctuation:no_comma", got ${describeValue(id)}`,
+        {
+          ...at,
+          message: `'id' must be a string like "punctuation:no_comma", got ${describeValue(id)}`,
+        },
       ],
     };
   const build = INSTRUCTIONS.get(id);
-  if (!build) return { problems: [unknownIdProblem(where, id)] };
-  const named = `${where} (${id})`;
+  if (!build) return { problems: [{ ...at, message: unknownIdProblem(id) }] };
   const given = entry.kwargs ?? {};
   if (!isRecord(given))
-    return { problems: [`${named}: 'kwargs' must be an object, got ${describeValue(given)}`] };
+    return {
+      problems: [{ ...at, id, message: `'kwargs' must be an object, got ${describeValue(given)}` }],
+    };
   const withPrompt =
     id === "combination:repeat_prompt" &&
     (given.prompt_to_repeat ?? undefined) === undefined &&
     prompt !== undefined
       ? { ...given, prompt_to_repeat: prompt }
       : given;
-  const reader = new KwargReader(named, withPrompt);
+  const reader = new KwargReader(withPrompt);
   const checker = build(reader);
-  return reader.problems.length > 0 ? { problems: reader.problems } : { checker, problems: [] };
+  return reader.problems.length > 0
+    ? { problems: reader.problems.map((message) => ({ ...at, id, message })) }
+    : { checker, problems: [] };
 }
 
 function compileInstructions(instructions: unknown, prompt?: string): Compiled {
@@ -702,25 +722,35 @@ function compileInstructions(instructions: unknown, prompt?: string): Compiled {
     return {
       checkers: [],
       problems: [
-        `instructions must be an array of {id, kwargs} objects, got ${describeValue(instructions)}`,
+        {
+          message: `instructions must be an array of {id, kwargs} objects, got ${describeValue(instructions)}`,
+        },
       ],
     };
   const list: readonly unknown[] = instructions;
   if (list.length === 0)
-    return { checkers: [], problems: ["instructions is empty; give at least one {id, kwargs}"] };
+    return {
+      checkers: [],
+      problems: [{ message: "instructions is empty; give at least one {id, kwargs}" }],
+    };
   const checkers: Checker[] = [];
-  const problems: string[] = [];
+  const problems: InstructionProblem[] = [];
   for (const [index, entry] of list.entries()) {
-    const compiled = compileInstruction(entry, `instructions[${index}]`, prompt);
+    const compiled = compileInstruction(entry, index, prompt);
     problems.push(...compiled.problems);
     if (compiled.checker) checkers.push(compiled.checker);
   }
   return { checkers, problems };
 }
 
-/** What is wrong with a list of instructions, one message per problem; [] when all can be checked. */
-export function instructionProblems(instructions: unknown): string[] {
+/** What is wrong with a list of instructions, as typed values; [] when all can be checked. */
+export function instructionIssues(instructions: unknown): InstructionProblem[] {
   return compileInstructions(instructions).problems;
+}
+
+/** What is wrong with a list of instructions, one line per problem; [] when all can be checked. */
+export function instructionProblems(instructions: unknown): string[] {
+  return instructionIssues(instructions).map(describeInstructionProblem);
 }
 
 function followsStrict(checker: Checker, response: string): boolean {
@@ -741,8 +771,13 @@ function looseVariants(response: string): string[] {
 
 /** Whether `response` follows one instruction, strictly (the raw response). Throws on a bad instruction. */
 export function checkInstruction(instruction: Instruction, response: string): boolean {
-  const { checker, problems } = compileInstruction(instruction, "instruction", undefined);
-  if (!checker) throw new InstructionError(problems);
+  const { checker, problems } = compileInstruction(instruction, undefined, undefined);
+  if (!checker)
+    throw new InstructionError(
+      problems.map(
+        (problem) => `instruction${problem.id ? ` (${problem.id})` : ""}: ${problem.message}`,
+      ),
+    );
   return followsStrict(checker, response);
 }
 
@@ -788,7 +823,7 @@ export const scoreIfeval: Scorer = (input: ScoreInput): ScoreResult => {
   const aggregate = option<Aggregate>(input.options, "aggregate", ["all", "fraction"]);
   const prompt = typeof input.options?.prompt === "string" ? input.options.prompt : undefined;
   const { checkers, problems } = compileInstructions(instructionsOf(input), prompt);
-  if (problems.length > 0) throw new InstructionError(problems);
+  if (problems.length > 0) throw new InstructionError(problems.map(describeInstructionProblem));
   if (pyStrip(input.answer) === "") {
     const none = checkers.map(() => false);
     return {
