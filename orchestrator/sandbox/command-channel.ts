@@ -20,7 +20,7 @@ const RUNNER_READY_TIMEOUT_MS = 10_000;
 const TAG_PING = "p".charCodeAt(0);
 const TAG_NAME = "n".charCodeAt(0);
 
-/** What came back for one command, before it is judged. */
+/** What came back for one command, before it is classified (command-outcome.ts). */
 export interface RawCommandOutput {
   stdout: Buffer;
   stderr: Buffer;

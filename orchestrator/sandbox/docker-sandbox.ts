@@ -26,7 +26,7 @@ import {
 } from "./command-channel.js";
 import { type ContainerDeath, DeathWatch } from "./death-watch.js";
 import { KEEPER_SCRIPT } from "./exec-helper.js";
-import { judgeCommand } from "./judge.js";
+import { classifyCommandOutcome } from "./command-outcome.js";
 import { LABEL_EXPIRES_AT, LABEL_MANAGED, orphanReason, sandboxLabels } from "./labels.js";
 import { extractFirstEntry, packFiles } from "./tar.js";
 import type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./types.js";
@@ -238,7 +238,7 @@ export class DockerSandbox implements Sandbox {
       throw await this.failure(error, "could not run a command");
     }
     const durationMs = Math.round(performance.now() - started);
-    return judgeCommand(raw, {
+    return classifyCommandOutcome(raw, {
       capBytes: this.config.captureCapBytes,
       pidsLimit: this.config.pidsLimit,
       timeoutS,

@@ -32,7 +32,7 @@ import { SandboxLostError, SandboxPathError, type SandboxPathProblem } from "./e
 import { type RawCommandOutput, RunnerChannel, type RunnerTransport } from "./command-channel.js";
 import type { SandboxConfig } from "./config.js";
 import { RUNNER_SCRIPT } from "./exec-helper.js";
-import { judgeCommand } from "./judge.js";
+import { classifyCommandOutcome } from "./command-outcome.js";
 import { processAlive } from "./labels.js";
 import { checkRelativePath } from "./tar.js";
 import type { ExecOptions, ExecResult, FileRead, FileToWrite, Sandbox } from "./types.js";
@@ -389,7 +389,7 @@ export class LocalSandbox implements Sandbox {
         timeoutS,
         this.config.captureCapBytes,
       );
-      return judgeCommand(raw, {
+      return classifyCommandOutcome(raw, {
         capBytes: this.config.captureCapBytes,
         pidsLimit: this.config.pidsLimit,
         timeoutS,

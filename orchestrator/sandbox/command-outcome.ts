@@ -7,7 +7,7 @@ import { SandboxLostError } from "./errors.js";
 import { HELPER_GRACE_MS, type RawCommandOutput } from "./command-channel.js";
 import type { ExecResult } from "./types.js";
 
-export interface JudgeContext {
+export interface OutcomeContext {
   capBytes: number;
   pidsLimit: number;
   timeoutS: number;
@@ -16,9 +16,9 @@ export interface JudgeContext {
   confirmAlive: () => Promise<true | Error>;
 }
 
-export async function judgeCommand(
+export async function classifyCommandOutcome(
   raw: RawCommandOutput,
-  context: JudgeContext,
+  context: OutcomeContext,
 ): Promise<ExecResult> {
   const { capBytes: cap, timeoutS, durationMs } = context;
   if (raw.hung) {
