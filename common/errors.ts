@@ -2,7 +2,8 @@
  * The one error family of sandfarm, importable from every folder. Each class says whose fault a
  * failure is, and that decides what happens next: a user error is the user's to fix (the message
  * names the file, line, key or flag, and the fix); a model error is the policy's doing and stays
- * trainable; an infrastructure error makes a group retryable and untrainable; a bug is sandfarm's.
+ * trainable; an infrastructure error makes a group retryable and untrainable. Any other error
+ * is a bug in sandfarm.
  * The CLI turns each fault into one stable exit code (`EXIT_CODES`, listed in the README) and a
  * one-line message, in one place (`orchestrator/cli/failure.ts`).
  *
@@ -11,8 +12,8 @@
  * if (error instanceof SandfarmError) process.exitCode = EXIT_CODES[error.fault];
  */
 
-/** Whose fault a failure is. */
-export type Fault = "user" | "model" | "infrastructure" | "bug";
+/** Whose fault a failure is, for sandfarm's own errors; anything else is a bug. */
+export type Fault = "user" | "model" | "infrastructure";
 
 /**
  * The process exit status of each outcome. `failed`: the command ran and reports a negative
@@ -26,7 +27,7 @@ export const EXIT_CODES = {
   infrastructure: 4,
   bug: 70,
   interrupted: 130,
-} as const satisfies Record<Fault | "ok" | "failed" | "interrupted", number>;
+} as const satisfies Record<Fault | "ok" | "failed" | "bug" | "interrupted", number>;
 
 export abstract class SandfarmError extends Error {
   abstract readonly fault: Fault;
@@ -52,9 +53,4 @@ export class ModelError extends SandfarmError {
 /** Something outside the model and the user failed: engine down, server unreachable, disk. */
 export class InfrastructureError extends SandfarmError {
   readonly fault = "infrastructure";
-}
-
-/** A bug in sandfarm itself: an invariant that should have held did not. */
-export class InternalError extends SandfarmError {
-  readonly fault = "bug";
 }

@@ -12,7 +12,6 @@ export {
   ConfigError,
   EXIT_CODES,
   InfrastructureError,
-  InternalError,
   ModelError,
   SandfarmError,
   UserError,

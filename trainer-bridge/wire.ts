@@ -12,8 +12,6 @@ import {
 
 /** Chunk size when the client does not ask for another. */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
-/** grpc-js's default message limit: a client asking for bigger chunks must raise its own. */
-export const GRPC_DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * HTTP/2 flow-control window for both ends: grpc-js reaches ~1.3 GB/s on loopback with 16 MiB

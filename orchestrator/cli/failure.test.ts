@@ -3,13 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import {
-  ConfigError,
-  EXIT_CODES,
-  InfrastructureError,
-  InternalError,
-  ModelError,
-} from "../../common/errors.js";
+import { ConfigError, EXIT_CODES, InfrastructureError, ModelError } from "../../common/errors.js";
 import { DatasetError } from "../../datasets/load.js";
 import { JudgeUnavailableError } from "../../rewards/judge.js";
 import { sandfarm } from "../../testing/cli.js";
@@ -45,7 +39,6 @@ describe("reportFailure", () => {
     expect(report(new JudgeUnavailableError("judge gone")).code).toBe(4);
     expect(report(new SandboxLostError("gone", true)).code).toBe(3);
     expect(report(new SandboxLostError("gone", false)).code).toBe(4);
-    expect(report(new InternalError("invariant")).code).toBe(70);
     expect(EXIT_CODES).toEqual({
       ok: 0,
       failed: 1,

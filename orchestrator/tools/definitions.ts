@@ -113,5 +113,3 @@ export const editorArgs = z.object({
 });
 
 export type EditorArgs = z.infer<typeof editorArgs>;
-
-export const submitArgs = z.object({}).passthrough();
