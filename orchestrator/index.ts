@@ -1,5 +1,13 @@
 /**
- * sandfarm's library entry: sandboxes (Docker, gVisor, local), the warm pool, and the three tools.
+ * sandfarm's library entry, for code that drives its parts without the CLI:
+ * - the error family and exit codes (`SandfarmError`, `UserError`, `EXIT_CODES`, ...);
+ * - sandboxes (Docker, gVisor, local bubblewrap), the warm pool and the doctor;
+ * - the three tools (`Toolbox`, `FileEditor`, their definitions and observation format);
+ * - the policy client for vLLM-compatible endpoints and its context-overflow parser;
+ * - episodes (`runEpisode`), their records, capability tags and token-exact training rows;
+ * - datasets (`readTasks`, `scheduleTasks`, the `Task` schema, prompts, validation);
+ * - rewards (`Rewarder`, the scorers and their registry, the LLM judge, group advantages);
+ * - the `TrainingRow` contract (its Arrow codec and server live in `sandfarm/trainer-bridge`).
  *
  * @example
  * import { Toolbox, createBackend, parseSandboxConfig } from "sandfarm";
