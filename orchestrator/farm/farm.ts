@@ -19,6 +19,9 @@
  * - Steps: when every slot of a step is decided, the packer is flushed (the step's data reaches
  *   the trainer), its metrics go to metrics.jsonl and the step is journaled, in step order.
  *
+ * This file is the loop and its decisions. What a resumed run reads back from the journal and the
+ * spool is resume.ts; packing, batch commits and step reporting are steps.ts (`StepLedger`).
+ *
  * @example
  * const farm = new Farm(services);
  * process.once("SIGINT", () => farm.drain());
@@ -28,21 +31,21 @@ import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Task } from "../../datasets/task.js";
 import type { Rewarder } from "../../rewards/rewarder.js";
-import { BatchPacker } from "../../trainer-bridge/packing.js";
 import type { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import type { BridgeServer } from "../../trainer-bridge/server.js";
 import type { Spool } from "../../trainer-bridge/spool.js";
-import type { TrainingRow } from "../../trainer-bridge/training-row.js";
 import type { EpisodeOptions, SandboxSource } from "../agent/episode.js";
 import type { FarmConfig } from "../config/train.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import type { PolicyClient } from "../policy/client.js";
 import { Semaphore } from "../util/semaphore.js";
-import { type GroupPlan, type GroupResult, rolloutIdOf, runGroup } from "./groups.js";
+import { type GroupPlan, type GroupResult, runGroup } from "./groups.js";
 import type { AdmitEntry, DropVerdict, FarmJournal } from "./journal.js";
-import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
+import type { FarmGauges, GroupSummary, StepMetrics } from "./metrics.js";
+import { openTrajectoryLog, resumeSlots, tasksToKeep } from "./resume.js";
+import { StepLedger } from "./steps.js";
 import type { TaskCursor } from "./task-cursor.js";
-import { TrajectoryLog } from "./trajectory-log.js";
+import type { TrajectoryLog } from "./trajectory-log.js";
 import { type ValidationReport, evaluateTasks } from "./validation.js";
 
 export interface FarmServices {
@@ -130,7 +133,6 @@ export class Farm {
   private readonly groupSize: number;
   private readonly totalSlots: number;
   private readonly slots = new Map<number, SlotState>();
-  private readonly tallies = new Map<number, StepTally>();
   private readonly queue: {
     plan: Omit<GroupPlan, "task">;
     task?: Task;
@@ -140,14 +142,13 @@ export class Farm {
   }[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly validations = new Set<Promise<void>>();
-  private readonly packer: BatchPacker;
+  private readonly steps: StepLedger;
   private readonly episodes: Semaphore;
   private readonly abort = new AbortController();
   private trajectories!: TrajectoryLog;
   private nextSlot = 0;
   /** The slot count once the task schedule ran out. */
   private endSlot?: number;
-  private stepsDone: number;
   private consecutiveInfra = 0;
   private stopping?: "drain" | "cancel" | "halt";
   private haltMessage?: string;
@@ -156,26 +157,31 @@ export class Farm {
   private pumpAgain = false;
   private wakeUp?: () => void;
   private woken = false;
-  private stepChain: Promise<void> = Promise.resolve();
-  private commitChain: Promise<void> = Promise.resolve();
   private episodesRunning = 0;
-  private rolloutsDone = 0;
-  private turnsDone = 0;
-  private tokensDone = 0;
-  /** Counters when the previous step finished, for its successor's throughput. */
-  private rate = { at: Date.now(), rollouts: 0, turns: 0, tokens: 0 };
-  private batches = 0;
   private waiting?: string;
   private lastValidatedVersion = -1;
 
   constructor(private readonly services: FarmServices) {
-    const { rollout, sink, run } = services.config;
+    const { rollout, run } = services.config;
     this.groupsPerStep = rollout.groupsPerStep;
     this.groupSize = rollout.groupSize;
     this.totalSlots = run.steps === undefined ? Infinity : run.steps * rollout.groupsPerStep;
-    this.packer = new BatchPacker(sink.tokenBudget);
     this.episodes = new Semaphore(rollout.episodes);
-    this.stepsDone = services.journal.state.stepsDone;
+    this.steps = new StepLedger(services, {
+      version: () => this.version,
+      syncTrajectories: () => this.trajectories.sync(),
+      stepComplete: (step) => this.stepComplete(step),
+      onBatch: (batch) =>
+        services.onEvent?.({
+          kind: "batch",
+          batchId: batch.batchId,
+          rows: batch.rows,
+          tokens: batch.tokens,
+        }),
+      onStep: (step, metrics) => this.afterStep(step, metrics),
+      wake: () => this.wake(),
+      onFailure: (error) => this.fail(error),
+    });
   }
 
   /** The committed policy version. */
@@ -202,26 +208,26 @@ export class Farm {
 
   progress(): FarmProgress {
     return {
-      step: this.stepsDone,
+      step: this.steps.stepsDone,
       ...(Number.isFinite(this.totalSlots)
         ? { stepsTotal: this.totalSlots / this.groupsPerStep }
         : {}),
       version: this.version,
       episodesRunning: this.episodesRunning,
       groupsRunning: this.running.size,
-      rollouts: this.rolloutsDone,
-      turns: this.turnsDone,
-      batches: this.batches,
+      rollouts: this.steps.rolloutsDone,
+      turns: this.steps.turnsDone,
+      batches: this.steps.batchesCommitted,
       ...(this.waiting ? { waiting: this.waiting } : {}),
     };
   }
 
   async run(): Promise<FarmOutcome> {
     const committed = this.services.spool.committedRollouts();
-    const { dropped } = this.services.journal.state;
-    this.trajectories = await TrajectoryLog.open(
+    this.trajectories = await openTrajectoryLog(
       this.services.runDir,
-      (groupId) => committed.has(rolloutIdOf(groupId, 0)) || dropped.has(groupId),
+      this.services.journal.state,
+      committed,
     );
     this.restore(committed);
     const unsubscribe = this.services.updates?.onCommit((version) => {
@@ -229,12 +235,12 @@ export class Farm {
         .append({ type: "policy", version })
         .catch((error: unknown) => this.fail(error));
       this.services.gauges.version.set(version);
-      if (this.services.config.validation.everySteps === 0) this.validate(this.stepsDone);
+      if (this.services.config.validation.everySteps === 0) this.validate(this.steps.stepsDone);
       this.wake();
     });
     const ticker = setInterval(() => this.wake(), 250);
     try {
-      await this.completeSteps();
+      await this.steps.completeSteps();
       for (;;) {
         this.throwIfFailed();
         await this.pump();
@@ -256,75 +262,56 @@ export class Farm {
     const status = this.stopping ? STOPPED_STATUS[this.stopping] : "finished";
     return {
       status,
-      steps: this.stepsDone,
-      batches: this.batches,
-      rollouts: this.rolloutsDone,
+      steps: this.steps.stepsDone,
+      batches: this.steps.batchesCommitted,
+      rollouts: this.steps.rolloutsDone,
       ...(this.haltMessage ? { message: this.haltMessage } : {}),
     };
   }
 
   // ---- resume ----
 
-  /** Rebuilds slot states from the journal and the spool's committed rollouts. */
+  /**
+   * Picks a resumed run up where the journal and the spool left it: a committed group's slot is
+   * decided, a dropped group's slot goes on as the drop says (retry, refill or decided), an
+   * unfinished group runs again as it was admitted.
+   */
   private restore(committed: ReadonlySet<string>): void {
-    const { admits, dropped } = this.services.journal.state;
-    const latest = new Map<number, AdmitEntry>();
-    const refills = new Map<number, number>();
-    for (const admit of admits) {
-      latest.set(admit.slot, admit);
-      if (admit.reason === "refill") refills.set(admit.slot, (refills.get(admit.slot) ?? 0) + 1);
-      this.nextSlot = Math.max(this.nextSlot, admit.slot + 1);
-    }
-    for (const [slot, admit] of latest) {
-      const step = Math.floor(slot / this.groupsPerStep);
-      // Finished steps are behind the run: their slots need no state.
-      if (step < this.stepsDone) continue;
+    const resumed = resumeSlots(this.services.journal.state, committed, {
+      groupsPerStep: this.groupsPerStep,
+      stepsDone: this.steps.stepsDone,
+    });
+    this.nextSlot = resumed.nextSlot;
+    for (const { step, admit, refills, outcome } of resumed.slots) {
       const state: SlotState = {
-        slot,
+        slot: admit.slot,
         step,
         attempt: admit.attempt,
-        refills: refills.get(slot) ?? 0,
+        refills,
         decided: false,
       };
-      this.slots.set(slot, state);
-      if (committed.has(rolloutIdOf(admit.groupId, 0))) {
-        state.decided = true;
-        continue;
-      }
-      const verdict = dropped.get(admit.groupId);
-      if (verdict) {
-        this.afterDrop(state, verdict, admit.taskIndex);
-        continue;
-      }
-      // Admitted, never finished: the same group again, on the same task.
-      this.queue.push({
-        plan: this.planOf(state, admit.attempt),
-        taskIndex: admit.taskIndex,
-        reason: admit.reason,
-        journaled: true,
-      });
+      this.slots.set(admit.slot, state);
+      if (outcome.kind === "committed") state.decided = true;
+      else if (outcome.kind === "dropped") this.afterDrop(state, outcome.verdict, admit.taskIndex);
+      else
+        this.queue.push({
+          plan: this.planOf(state, admit.attempt),
+          taskIndex: admit.taskIndex,
+          reason: admit.reason,
+          journaled: true,
+        });
     }
   }
 
   /**
    * Where a resumed run's schedule continues, and the schedule indices of the tasks it needs
-   * back: those of each slot's latest group that no committed batch holds (to run again, or to
-   * retry). Groups already in batches never need their tasks, so a long run does not hold them.
+   * back (see `tasksToKeep` in resume.ts).
    */
   static tasksToKeep(
     journal: FarmJournal,
     committed: ReadonlySet<string>,
   ): { skip: number; keep: Set<number> } {
-    const latest = new Map<number, AdmitEntry>();
-    let skip = 0;
-    for (const admit of journal.state.admits) {
-      latest.set(admit.slot, admit);
-      skip = Math.max(skip, admit.taskIndex + 1);
-    }
-    const keep = new Set<number>();
-    for (const admit of latest.values())
-      if (!committed.has(rolloutIdOf(admit.groupId, 0))) keep.add(admit.taskIndex);
-    return { skip, keep };
+    return tasksToKeep(journal.state, committed);
   }
 
   // ---- admission ----
@@ -398,7 +385,7 @@ export class Farm {
       const next = await this.services.tasks.next();
       if (!next) {
         this.endSlot = this.nextSlot;
-        await this.completeSteps();
+        await this.steps.completeSteps();
         break;
       }
       const slot = this.nextSlot++;
@@ -495,16 +482,6 @@ export class Farm {
       });
       return;
     }
-    this.rolloutsDone += result.rollouts.length;
-    const gauges = this.services.gauges;
-    for (const rollout of result.rollouts) {
-      gauges.rollouts.inc({ stop_reason: rollout.episode.stopReason });
-      gauges.turns.inc(rollout.summary.turns);
-      this.turnsDone += rollout.summary.turns;
-      this.tokensDone += rollout.summary.promptTokens + rollout.summary.completionTokens;
-      gauges.tokens.inc({ kind: "prompt" }, rollout.summary.promptTokens);
-      gauges.tokens.inc({ kind: "completion" }, rollout.summary.completionTokens);
-    }
     let verdict: GroupSummary["verdict"];
     let staleness: number | undefined;
     if (result.verdict === "train") {
@@ -518,11 +495,11 @@ export class Farm {
     }
     if (verdict === "masked_infrastructure") this.consecutiveInfra++;
     else this.consecutiveInfra = 0;
-    gauges.groups.inc({ verdict });
-    this.tallyOf(state.step).addGroup({
+    this.steps.recordGroup({
+      step: state.step,
       verdict,
-      rollouts: result.rollouts.map((rollout) => rollout.summary),
-      ...(verdict === "batched" && staleness !== undefined ? { staleness } : {}),
+      rollouts: result.rollouts,
+      ...(staleness !== undefined ? { staleness } : {}),
     });
     this.services.onEvent?.({ kind: "group", groupId: result.plan.groupId, verdict });
     const records = result.rollouts.map((rollout): TrajectoryRecord => ({
@@ -537,7 +514,7 @@ export class Farm {
     }));
     this.trajectories.append(records);
     if (verdict === "batched") {
-      void this.commitBatches(this.packer.add(result.rows)).catch(() => undefined);
+      this.steps.addRows(result.rows);
       this.decide(state);
       return;
     }
@@ -597,43 +574,10 @@ export class Farm {
 
   private decide(state: SlotState): void {
     state.decided = true;
-    void this.completeSteps().catch((error: unknown) => this.fail(error));
+    void this.steps.completeSteps().catch((error: unknown) => this.fail(error));
   }
 
-  private tallyOf(step: number): StepTally {
-    let tally = this.tallies.get(step);
-    if (!tally) {
-      tally = new StepTally(step);
-      this.tallies.set(step, tally);
-    }
-    return tally;
-  }
-
-  // ---- batches and steps ----
-
-  private commitBatches(batches: TrainingRow[][]): Promise<void> {
-    for (const rows of batches) {
-      this.commitChain = this.commitChain.then(async () => {
-        // The group's trajectories are durable before the batch makes the group count.
-        await this.trajectories.sync();
-        const metrics = { version: this.version, step: this.stepsDone };
-        const batch = this.services.bridge
-          ? await this.services.bridge.commit(rows, metrics)
-          : await this.services.spool.commit(rows, metrics);
-        this.batches++;
-        if (this.services.bridge)
-          this.services.gauges.queuedTokens.set(this.services.bridge.queued().tokens);
-        this.services.onEvent?.({
-          kind: "batch",
-          batchId: batch.batchId,
-          rows: batch.rows,
-          tokens: batch.tokens,
-        });
-      });
-      this.commitChain.catch((error: unknown) => this.fail(error)).catch(() => undefined);
-    }
-    return this.commitChain;
-  }
+  // ---- steps ----
 
   /** Whether every slot of `step` exists and is decided. */
   private stepComplete(step: number): boolean {
@@ -646,46 +590,14 @@ export class Farm {
     return true;
   }
 
-  /** Reports finished steps, in order: flush, metrics line, journal line. */
-  private completeSteps(): Promise<void> {
-    this.stepChain = this.stepChain.then(async () => {
-      while (this.stepComplete(this.stepsDone)) {
-        const step = this.stepsDone;
-        await this.commitBatches(this.packer.flush());
-        const now = Date.now();
-        const metrics = this.tallyOf(step).finish({
-          version: this.version,
-          at: now,
-          throughput: {
-            seconds: (now - this.rate.at) / 1000,
-            rollouts: this.rolloutsDone - this.rate.rollouts,
-            turns: this.turnsDone - this.rate.turns,
-            tokens: this.tokensDone - this.rate.tokens,
-          },
-        });
-        this.rate = {
-          at: now,
-          rollouts: this.rolloutsDone,
-          turns: this.turnsDone,
-          tokens: this.tokensDone,
-        };
-        this.tallies.delete(step);
-        await appendFile(
-          join(this.services.runDir, "metrics.jsonl"),
-          `${JSON.stringify(metrics)}\n`,
-        );
-        await this.services.journal.append({ type: "step", step });
-        for (let slot = step * this.groupsPerStep; slot < (step + 1) * this.groupsPerStep; slot++)
-          this.slots.delete(slot);
-        this.stepsDone = step + 1;
-        this.services.gauges.recordStep(metrics);
-        this.services.onEvent?.({ kind: "step", metrics });
-        const every = this.services.config.validation.everySteps;
-        if (every > 0 && this.stepsDone % every === 0) this.validate(this.stepsDone);
-      }
-      this.wake();
-    });
-    return this.stepChain;
+  /** A journaled step: its slots are behind the run; validation may be due. */
+  private afterStep(step: number, metrics: StepMetrics): void {
+    for (let slot = step * this.groupsPerStep; slot < (step + 1) * this.groupsPerStep; slot++)
+      this.slots.delete(slot);
+    this.services.onEvent?.({ kind: "step", metrics });
+    const every = this.services.config.validation.everySteps;
+    const stepsDone = this.steps.stepsDone;
+    if (every > 0 && stepsDone % every === 0) this.validate(stepsDone);
   }
 
   // ---- validation ----
@@ -768,8 +680,8 @@ export class Farm {
   private async finish(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
     if (!this.fatal) {
-      await this.completeSteps();
-      await this.commitBatches(this.packer.flush());
+      await this.steps.completeSteps();
+      await this.steps.flush();
     }
     // Last: finishing the last step may have started a validation.
     while (this.validations.size > 0) await Promise.allSettled([...this.validations]);

@@ -1,0 +1,197 @@
+/**
+ * The farm's books: what decided groups add to their step's metrics and to the run's counters,
+ * batched groups' rows packed into batches and committed (to the bridge, or to the spool for the
+ * file sink), and finished steps reported in step order: the packer flushed (the step's data
+ * reaches the trainer), its metrics line in metrics.jsonl, then its `step` line in the journal.
+ * Which step is finished is the farm's call (`stepComplete`); so is what happens after one.
+ *
+ * @example
+ * const steps = new StepLedger(services, { version, syncTrajectories, stepComplete, ... });
+ * steps.recordGroup({ step: 0, verdict: "batched", rollouts, staleness: 0 });
+ * steps.addRows(rows);
+ * await steps.completeSteps();
+ */
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BatchPacker } from "../../trainer-bridge/packing.js";
+import type { BridgeServer } from "../../trainer-bridge/server.js";
+import type { CommittedBatch, Spool } from "../../trainer-bridge/spool.js";
+import type { TrainingRow } from "../../trainer-bridge/training-row.js";
+import type { FarmConfig } from "../config/train.js";
+import type { RolloutResult } from "./groups.js";
+import type { FarmJournal } from "./journal.js";
+import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
+
+export interface StepLedgerServices {
+  config: Pick<FarmConfig, "sink">;
+  runDir: string;
+  spool: Spool;
+  /** The gRPC sink; without it batches stay as Arrow files in the spool. */
+  bridge?: BridgeServer;
+  /** Its `stepsDone` is where this session's step count starts. */
+  journal: FarmJournal;
+  gauges: FarmGauges;
+}
+
+/** What the ledger needs from the farm, and tells it. */
+export interface StepLedgerHooks {
+  /** The committed policy version, stamped on batches and step metrics. */
+  version(): number;
+  /** Makes the decided groups' trajectories durable; a batch is committed only after. */
+  syncTrajectories(): Promise<void>;
+  /** Whether every slot of `step` exists and is decided. */
+  stepComplete(step: number): boolean;
+  onBatch(batch: CommittedBatch): void;
+  /** A step is journaled; `stepsDone` counts it. */
+  onStep(step: number, metrics: StepMetrics): void;
+  /** After each pass over finished steps: the loop may have work again, or none left. */
+  wake(): void;
+  /** A batch failed to commit in the background: the run cannot go on. */
+  onFailure(error: unknown): void;
+}
+
+/** A decided group, as its step's metrics count it. */
+export interface DecidedGroup {
+  step: number;
+  verdict: GroupSummary["verdict"];
+  rollouts: readonly RolloutResult[];
+  /** Versions its oldest token is behind the committed one; the tally counts it when batched. */
+  staleness?: number;
+}
+
+export class StepLedger {
+  private readonly packer: BatchPacker;
+  private readonly tallies = new Map<number, StepTally>();
+  private stepChain: Promise<void> = Promise.resolve();
+  private commitChain: Promise<void> = Promise.resolve();
+  private finishedSteps: number;
+  private committedBatches = 0;
+  /** This session's finished rollouts and their work. */
+  private readonly totals = { rollouts: 0, turns: 0, tokens: 0 };
+  /** Totals when the previous step finished, for its successor's throughput. */
+  private rate = { at: Date.now(), rollouts: 0, turns: 0, tokens: 0 };
+
+  constructor(
+    private readonly services: StepLedgerServices,
+    private readonly hooks: StepLedgerHooks,
+  ) {
+    this.packer = new BatchPacker(services.config.sink.tokenBudget);
+    this.finishedSteps = services.journal.state.stepsDone;
+  }
+
+  /** Steps finished in this run directory (all sessions). */
+  get stepsDone(): number {
+    return this.finishedSteps;
+  }
+
+  /** Batches this session committed. */
+  get batchesCommitted(): number {
+    return this.committedBatches;
+  }
+
+  /** Rollouts this session finished (all verdicts). */
+  get rolloutsDone(): number {
+    return this.totals.rollouts;
+  }
+
+  /** Sandbox turns executed by this session's finished rollouts. */
+  get turnsDone(): number {
+    return this.totals.turns;
+  }
+
+  /** Counts a decided group in the gauges, the totals and its step's tally. */
+  recordGroup(group: DecidedGroup): void {
+    const { gauges } = this.services;
+    this.totals.rollouts += group.rollouts.length;
+    for (const rollout of group.rollouts) {
+      gauges.rollouts.inc({ stop_reason: rollout.episode.stopReason });
+      gauges.turns.inc(rollout.summary.turns);
+      this.totals.turns += rollout.summary.turns;
+      this.totals.tokens += rollout.summary.promptTokens + rollout.summary.completionTokens;
+      gauges.tokens.inc({ kind: "prompt" }, rollout.summary.promptTokens);
+      gauges.tokens.inc({ kind: "completion" }, rollout.summary.completionTokens);
+    }
+    gauges.groups.inc({ verdict: group.verdict });
+    this.tallyOf(group.step).addGroup({
+      verdict: group.verdict,
+      rollouts: group.rollouts.map((rollout) => rollout.summary),
+      ...(group.verdict === "batched" && group.staleness !== undefined
+        ? { staleness: group.staleness }
+        : {}),
+    });
+  }
+
+  /** Packs a batched group's rows; the batches it fills commit in the background. */
+  addRows(rows: readonly TrainingRow[]): void {
+    // A failed commit reaches the farm through `onFailure`.
+    void this.commitBatches(this.packer.add(rows)).catch(() => undefined);
+  }
+
+  /** Commits what the packer holds; resolves when every batch so far is committed. */
+  flush(): Promise<void> {
+    return this.commitBatches(this.packer.flush());
+  }
+
+  /** Reports finished steps, in order: flush, metrics line, journal line. */
+  completeSteps(): Promise<void> {
+    this.stepChain = this.stepChain.then(async () => {
+      while (this.hooks.stepComplete(this.finishedSteps)) {
+        const step = this.finishedSteps;
+        await this.flush();
+        const now = Date.now();
+        const metrics = this.tallyOf(step).finish({
+          version: this.hooks.version(),
+          at: now,
+          throughput: {
+            seconds: (now - this.rate.at) / 1000,
+            rollouts: this.totals.rollouts - this.rate.rollouts,
+            turns: this.totals.turns - this.rate.turns,
+            tokens: this.totals.tokens - this.rate.tokens,
+          },
+        });
+        this.rate = { at: now, ...this.totals };
+        this.tallies.delete(step);
+        await appendFile(
+          join(this.services.runDir, "metrics.jsonl"),
+          `${JSON.stringify(metrics)}\n`,
+        );
+        await this.services.journal.append({ type: "step", step });
+        this.finishedSteps = step + 1;
+        this.services.gauges.recordStep(metrics);
+        this.hooks.onStep(step, metrics);
+      }
+      this.hooks.wake();
+    });
+    return this.stepChain;
+  }
+
+  private tallyOf(step: number): StepTally {
+    let tally = this.tallies.get(step);
+    if (!tally) {
+      tally = new StepTally(step);
+      this.tallies.set(step, tally);
+    }
+    return tally;
+  }
+
+  private commitBatches(batches: TrainingRow[][]): Promise<void> {
+    const { spool, bridge, gauges } = this.services;
+    for (const rows of batches) {
+      this.commitChain = this.commitChain.then(async () => {
+        // The group's trajectories are durable before the batch makes the group count.
+        await this.hooks.syncTrajectories();
+        const metrics = { version: this.hooks.version(), step: this.finishedSteps };
+        const batch = bridge
+          ? await bridge.commit(rows, metrics)
+          : await spool.commit(rows, metrics);
+        this.committedBatches++;
+        if (bridge) gauges.queuedTokens.set(bridge.queued().tokens);
+        this.hooks.onBatch(batch);
+      });
+      this.commitChain
+        .catch((error: unknown) => this.hooks.onFailure(error))
+        .catch(() => undefined);
+    }
+    return this.commitChain;
+  }
+}
