@@ -13,6 +13,7 @@ const ORCHESTRATOR_PARTS = [
   "eval",
   "farm",
   "launch",
+  "log",
   "policy",
   "report",
   "sandbox",
@@ -103,9 +104,13 @@ const BOUNDARIES = [
     message: "tools use the sandbox, not the reverse.",
   },
   {
-    target: [part("util"), part("report")],
-    from: partsExcept("util", "report").concat("./rewards", "./datasets", "./trainer-bridge"),
-    message: "util/ and report/ are generic kits: they import no part of sandfarm.",
+    target: [part("util"), part("report"), part("log")],
+    from: partsExcept("util", "report", "log").concat(
+      "./rewards",
+      "./datasets",
+      "./trainer-bridge",
+    ),
+    message: "util/, report/ and log/ are generic kits: they import no part of sandfarm.",
   },
 ];
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- bridge [--quick]`: the trainer bridge's throughput, with batches of 64 rows
- * x 64K tokens (DESIGN.md's TrainingRow, ~54.5 MB of Arrow IPC each).
+ * x 64K tokens (docs/architecture.md, "TrainingRow"; ~54.5 MB of Arrow IPC each).
  * - Arrow encode: IPC bytes produced per second by `encodeBatch` (zero-copy chunks), against
  *   apache-arrow's own `tableToIPC` of the same rows built with its builders, in the same run.
  * - Spool commit: encode + SHA-256 + write + fsync, bytes per second.

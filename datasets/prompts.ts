@@ -19,7 +19,7 @@ import { z } from "zod";
 import type { AnswerType, Task } from "./task.js";
 import { UserError } from "../common/errors.js";
 
-/** The sandbox conventions every prompt states (DESIGN.md). */
+/** The sandbox conventions every prompt states (docs/architecture.md, "Sandbox conventions"). */
 export const SANDBOX_PATHS = {
   workingDir: "/testbed",
   documentsDir: "/testbed/documents",

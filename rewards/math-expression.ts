@@ -2,7 +2,8 @@
  * A small LaTeX-math parser and evaluator: enough of the notation answers use (fractions in every
  * spelling, roots, powers, factorials, binomials, pi and e, trigonometric and log functions,
  * absolute values, implicit multiplication) to evaluate an answer numerically. Numeric evaluation
- * is the first check of math equivalence: ~0.02 ms against 1-80 ms for a CAS (DESIGN.md).
+ * is the first check of math equivalence: ~0.02 ms against 1-80 ms for a CAS (docs/architecture.md,
+ * "Environment traps measured here").
  */
 import { ModelError } from "../common/errors.js";
 

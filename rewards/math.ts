@@ -5,8 +5,8 @@
  * (intervals keep their brackets, tuples their order, sets and bare comma lists are unordered),
  * and each element compared by numeric evaluation: exactly-ish for constants, at random points
  * for expressions with variables. A percentage matches its value or its value / 100.
- * No computer-algebra fallback yet: what the evaluator cannot parse is compared as normalized
- * text.
+ * Expressions undefined at nearly every sample point go to the computer-algebra fallback
+ * (`cas.ts`); what the evaluator cannot parse is compared as normalized text.
  */
 import { casEqual } from "./cas.js";
 import { lastBoxed } from "./choice.js";

@@ -9,7 +9,7 @@
  * if (plan.kind === "score") await rewarder.scoreWith(plan.scorer, plan.input);
  */
 
-/** How an episode ended (DESIGN.md); the agent's episode loop reports one of these. */
+/** How an episode ended (docs/architecture.md, "Stop reasons"); the episode loop reports one. */
 export const STOP_REASONS = [
   "submitted",
   "max_turns",

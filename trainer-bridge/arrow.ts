@@ -47,7 +47,7 @@ export class BatchFormatError extends UserError {}
 
 const listOf = (type: DataType) => new List(new Field("item", type, false));
 
-/** The columns in order: DESIGN.md's table. */
+/** The columns in order: the table of docs/architecture.md, "TrainingRow". */
 const FIELDS = [
   new Field("sample_id", new Utf8(), false),
   new Field("rollout_id", new Utf8(), false),

@@ -1,6 +1,6 @@
 /**
- * The spool: where batches wait, durably, until a trainer acknowledges them (DESIGN.md's one
- * commit point). Committing a batch writes its Arrow IPC file (temporary name, fsync, rename,
+ * The spool: where batches wait, durably, until a trainer acknowledges them (docs/architecture.md,
+ * "One commit point"). Committing a batch writes its Arrow IPC file (temporary name, fsync, rename,
  * fsync of the directory) and then appends a journal line naming its rollouts, fsynced: only
  * then is the batch committed. An acknowledgement is a journal line too, fsynced before the
  * file is removed. Reopening the spool after a crash serves every committed, unacknowledged

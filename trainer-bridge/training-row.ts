@@ -1,5 +1,5 @@
 /**
- * `TrainingRow`: one training sequence, the unit the trainer consumes (DESIGN.md's table). A
+ * `TrainingRow`: one training sequence, the trainer's unit (docs/architecture.md, "TrainingRow"). A
  * rollout yields one row, or several after merge mismatches. The Arrow schema and codec are
  * built on this type (issue 7); column names there are the snake_case of these fields.
  *

@@ -1,7 +1,8 @@
 /**
  * The asynchronous RL rollout loop. Tasks fill slots (a step is `groupsPerStep` slots); each slot
  * runs a group of G rollouts; finished groups are scored, judged and either packed into batches
- * for the sink or dropped with a reason. DESIGN.md's rules, as the loop applies them:
+ * for the sink or dropped with a reason. The rules of docs/architecture.md ("Durability and
+ * staleness"), as the loop applies them:
  *
  * - Admission: a new slot is admitted while rollouts admitted for slots so far stay within
  *   (S + v + 1) x B (whole groups; v = committed policy version), while the bridge is not above

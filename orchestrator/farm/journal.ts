@@ -1,6 +1,6 @@
 /**
  * The run's own journal (`RUN_DIR/journal.jsonl`): what a resumed run needs beyond the spool.
- * The spool's journal says which rollouts are in committed batches (DESIGN.md's commit point);
+ * The spool's journal says which rollouts are committed (docs/architecture.md, "One commit point");
  * this one records, each line fsynced before it counts:
  * - `admit`: a group was admitted for a slot, with its task's position in the schedule, so a
  *   resumed run re-runs an unfinished group on the same task under the same ids;

@@ -6,7 +6,8 @@ export const DEFAULT_SANDBOX_IMAGE = "sandfarm/sandbox:0.1.0";
 
 /**
  * Capabilities dropped from Docker's default set. The rest stay: installing packages with
- * apt-get and pip, and chown, are part of what the model is meant to do (DESIGN.md).
+ * apt-get and pip, and chown, are part of what the model is meant to do (docs/architecture.md,
+ * "Sandbox conventions").
  */
 export const DROPPED_CAPABILITIES = ["NET_RAW", "MKNOD", "SYS_CHROOT", "AUDIT_WRITE", "SETFCAP"];
 

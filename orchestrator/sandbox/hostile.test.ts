@@ -176,7 +176,7 @@ describe.each(SANDBOX_VARIANTS)("%s", (_variant, variant) => {
       await withOwnSandbox({}, async (sandbox) => {
         if (variant.backend === "local") {
           // The runner is the local sandbox's main process: killing it ends the sandbox, and
-          // the loss is the model's (DESIGN.md's alternative rule).
+          // the loss is the model's (docs/architecture.md, "Stop reasons").
           const error = await sandbox.exec("kill -9 -1; sleep 5").then(
             () => undefined,
             (caught: unknown) => caught,

@@ -53,7 +53,7 @@ export function defaultRootfs(): string | undefined {
   return complete.length > 0 ? join(dir, complete.sort().at(-1)!) : undefined;
 }
 
-/** Docker's default capabilities minus the ones DESIGN.md drops (see config.ts). */
+/** Docker's defaults minus config.ts's drops (docs/architecture.md, "Sandbox conventions"). */
 const KEPT_CAPABILITIES = [
   "CAP_CHOWN",
   "CAP_DAC_OVERRIDE",
@@ -478,7 +478,8 @@ export class LocalSandbox implements Sandbox {
 
   /**
    * The runner is the sandbox's main process here: when it is gone, so is the sandbox. Unless
-   * sandfarm closed it, only the model's own commands can have killed it (DESIGN.md's rule).
+   * sandfarm closed it, only the model's own commands can have killed it (docs/architecture.md,
+   * "Stop reasons").
    */
   private lost(): SandboxLostError {
     if (this.expired) {
