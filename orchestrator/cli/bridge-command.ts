@@ -8,13 +8,15 @@
  * SANDFARM_BRIDGE_TOKEN=$(openssl rand -hex 32) sandfarm bridge serve --spool runs/r1/spool --run-id r1
  */
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { BRIDGE_DEFAULTS } from "../../trainer-bridge/defaults.js";
 import { BridgeOptionError, BridgeServer, type TlsOptions } from "../../trainer-bridge/server.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { Spool } from "../../trainer-bridge/spool.js";
 import { ConfigError } from "../../common/errors.js";
 import { VllmPolicyControl } from "../policy/admin.js";
 import { PolicyClient } from "../policy/client.js";
+import { nonNegativeInteger, positiveNumber } from "./number-options.js";
 
 interface ServeOptions {
   spool: string;
@@ -28,12 +30,6 @@ interface ServeOptions {
   policyUrl: string[];
   model?: string;
   policyVersion: number;
-}
-
-function positiveSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!(seconds > 0)) throw new InvalidArgumentError("give a positive number of seconds");
-  return seconds;
 }
 
 function readPem(path: string, flag: string): Buffer {
@@ -117,17 +113,17 @@ export function bridgeCommand(): Command {
     .description("Serve a spool's unacknowledged batches to trainers until SIGINT")
     .requiredOption("--spool <dir>", "the spool directory (journal.jsonl and <batch>.arrow files)")
     .requiredOption("--run-id <id>", "the run id the spool's batches are named by")
-    .option("--address <host:port>", "where to listen", "127.0.0.1:50051")
+    .option("--address <host:port>", "where to listen", BRIDGE_DEFAULTS.address)
     .addOption(
       new Option("--delivery <mode>", "how batches are shared between trainer ranks")
         .choices(["work_queue", "sharded"])
-        .default("work_queue"),
+        .default(BRIDGE_DEFAULTS.delivery),
     )
     .option(
       "--ack-timeout <seconds>",
       "redeliver a batch not acked this long",
-      positiveSeconds,
-      600,
+      positiveNumber,
+      BRIDGE_DEFAULTS.ackTimeoutMs / 1000,
     )
     .option("--tls-cert <pem>", "server certificate chain (with --tls-key: TLS only)")
     .option("--tls-key <pem>", "server private key")
@@ -142,12 +138,7 @@ export function bridgeCommand(): Command {
     .option(
       "--policy-version <n>",
       "the policy version the replicas serve now (committed updates so far)",
-      (value: string) => {
-        const version = Number(value);
-        if (!Number.isInteger(version) || version < 0)
-          throw new InvalidArgumentError("give a whole number >= 0");
-        return version;
-      },
+      nonNegativeInteger,
       0,
     )
     .action(serve);

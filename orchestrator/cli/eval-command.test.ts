@@ -54,6 +54,20 @@ describe("sandfarm eval", () => {
     expect(run.stdout).toContain("| math | 100.0 | 2 |");
     for (const name of ["report.json", "report.md", "report.html", "trajectories.jsonl"])
       expect(run.stdout).toContain(join(runDir, name));
+    const logged = readFileSync(join(runDir, "sandfarm.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string; msg: string; done?: number });
+    expect(logged.map((line) => line.event)).toEqual([
+      "progress",
+      "progress",
+      "progress",
+      "progress",
+      "progress",
+      "finish",
+    ]);
+    expect(logged[4]).toMatchObject({ done: 4, total: 4 });
+    expect(logged[4]!.msg).toMatch(/^4\/4 rollouts/);
     const report = reportOf(runDir);
     expect(report.modes).toEqual(["llm"]);
     expect(Object.keys(report.domains)).toEqual(["chemistry", "math"]);

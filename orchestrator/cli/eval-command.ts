@@ -4,7 +4,8 @@
  *   URL --model NAME] [--output-dir DIR]` runs a policy over task sets and writes the report;
  *   `--resume RUN_DIR [--policy-url URL] [--concurrency N]` finishes an interrupted run (the
  *   policy may have moved; the model and tasks may not change). Ctrl-C or SIGTERM stops it (exit 130); what
- *   was done is kept for `--resume`.
+ *   was done is kept for `--resume`. Progress shows on stderr (a status line on a TTY) and is
+ *   logged, with the stop or the finish, as JSON lines in RUN_DIR/sandfarm.log.
  * - `sandfarm compare RUN RUN...` puts evaluated runs side by side (Markdown on stdout, and
  *   `--html FILE`).
  * - `sandfarm rescore RUN --scorer NAME` re-scores saved trajectories without rerunning them.
@@ -15,17 +16,21 @@
  * sandfarm compare runs/eval-base runs/eval-sandbox-rl --html compare.html
  */
 import { existsSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { ConfigError } from "../errors.js";
-import { applyOverride, readConfigFile } from "../farm/config.js";
+import { join, relative, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { ConfigError, EXIT_CODES } from "../../common/errors.js";
+import { applyOverride, readConfigFile } from "../config/read.js";
 import { compareReports, loadReport } from "../eval/compare.js";
-import { EVAL_MODES, parseEvalConfig } from "../eval/config.js";
+import { EVAL_MODES, type EvalConfig, parseEvalConfig } from "../config/eval.js";
 import { exportSft } from "../eval/export-sft.js";
-import { renderCompareHtml } from "../eval/render-html.js";
+import { renderCompareHtml } from "../eval/compare-html.js";
 import { renderCompareMarkdown, scoreTable } from "../eval/render-md.js";
 import { rescoreRun } from "../eval/rescore.js";
-import { type EvalProgress, runEvaluation } from "../eval/run-eval.js";
+import { type EvalProgress, newEvalRunDirectory, runEvaluation } from "../eval/run-eval.js";
+import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
+import { finiteNumber, positiveInteger } from "./number-options.js";
+import { createReporter } from "./reporter.js";
+import { onStopSignals } from "./stop-signals.js";
 
 interface EvalFlags {
   tasks?: string[];
@@ -42,13 +47,6 @@ interface EvalFlags {
   resume?: string;
   doctor: boolean;
 }
-
-const positiveInteger = (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new InvalidArgumentError("must be a whole number >= 1");
-  return parsed;
-};
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -81,11 +79,25 @@ function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unkn
   return input;
 }
 
+/** A new run's config with its id fixed, and its directory: the log goes there from the start. */
+function newRun(
+  configPath: string | undefined,
+  flags: EvalFlags,
+): { config: EvalConfig; runDir: string } {
+  const parsed = parseEvalConfig(evalConfigInput(configPath, flags), configPath ?? "the flags");
+  const { id, runDir } = newEvalRunDirectory(parsed);
+  return { config: { ...parsed, id }, runDir };
+}
+
 function progressLine(progress: EvalProgress): string {
   const last = progress.last
     ? ` | last: ${progress.last.taskId} (${progress.last.mode}) reward ${progress.last.reward.toFixed(2)}, ${progress.last.stopReason}`
     : "";
   return `${progress.done}/${progress.total} rollouts${progress.failed ? `, ${progress.failed} failed` : ""}${last}`;
+}
+
+function progressEntry(progress: EvalProgress): LogEntry {
+  return { event: "progress", message: progressLine(progress), fields: { ...progress } };
 }
 
 async function evaluate(configPath: string | undefined, flags: EvalFlags): Promise<void> {
@@ -112,14 +124,18 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
           "(a different model or set of tasks is a new run; --policy-url and --concurrency may change)",
       );
   }
-  const config = flags.resume
-    ? undefined
-    : parseEvalConfig(evalConfigInput(configPath, flags), configPath ?? "the flags");
+  const { config, runDir } = flags.resume
+    ? { config: undefined, runDir: resolve(flags.resume) }
+    : newRun(configPath, flags);
   const controller = new AbortController();
   const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  const tty = process.stderr.isTTY === true;
+  const releaseSignals = onStopSignals({ interrupt: stop, terminate: stop });
+  const reporter = createReporter();
+  // Opened at the first progress, when the run directory exists: a run refused before it
+  // starts leaves no directory behind.
+  let log: RunLog | undefined;
+  const runLog = () =>
+    (log ??= openRunLog({ runDir, command: "eval", show: (line) => reporter.line(line) }));
   let printedAt = 0;
   try {
     const result = await runEvaluation({
@@ -140,11 +156,9 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
       skipDoctor: !flags.doctor,
       signal: controller.signal,
       onProgress: (progress) => {
-        if (tty) {
-          process.stderr.write(`\r\x1b[2Ksandfarm eval: ${progressLine(progress)}`);
-          return;
-        }
-        // Plain logs: the start, then about every tenth of the run, and the end.
+        reporter.status(`sandfarm eval: ${progressLine(progress)}`);
+        // Logged: the start, then about every tenth of the run, and the end; shown as lines
+        // only where no status line shows every one.
         const step = Math.max(1, Math.ceil(progress.total / 10));
         if (
           progress.done === progress.resumed ||
@@ -152,18 +166,29 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
           progress.done - printedAt >= step
         ) {
           printedAt = progress.done;
-          process.stderr.write(`sandfarm eval: ${progressLine(progress)}\n`);
+          runLog().write(progressEntry(progress), { show: !reporter.tty });
         }
       },
     });
-    if (tty) process.stderr.write("\n");
+    reporter.keep();
     if (result.cancelled || !result.report) {
-      process.stderr.write(
-        `sandfarm eval: stopped; ${result.records.length} rollout(s) are kept in ${result.runDir}; finish with \`sandfarm eval --resume ${result.runDir}\`\n`,
-      );
-      process.exitCode = 130;
+      runLog().write({
+        event: "stopped",
+        message: `stopped; ${result.records.length} rollout(s) are kept in ${result.runDir}; finish with \`sandfarm eval --resume ${result.runDir}\``,
+        fields: { runDir: result.runDir, rollouts: result.records.length },
+        level: "warn",
+      });
+      process.exitCode = EXIT_CODES.interrupted;
       return;
     }
+    runLog().write(
+      {
+        event: "finish",
+        message: `finished: ${result.records.length} rollout(s); the report is in ${result.runDir}`,
+        fields: { runDir: result.runDir, rollouts: result.records.length },
+      },
+      { show: false },
+    );
     // Relative when under the working directory, else absolute.
     const inside = relative(process.cwd(), result.runDir);
     const where = inside === "" ? "." : inside.startsWith("..") ? result.runDir : inside;
@@ -174,8 +199,9 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
         .join("\n") + "\n",
     );
   } finally {
-    process.removeListener("SIGINT", stop);
-    process.removeListener("SIGTERM", stop);
+    reporter.keep();
+    releaseSignals();
+    log?.close();
   }
 }
 
@@ -269,15 +295,7 @@ export function exportSftCommand(): Command {
   return new Command("export-sft")
     .description("write a run's successful trajectories as chat-format JSONL for fine-tuning")
     .argument("<run>", "an eval or training run directory")
-    .option(
-      "--min-reward <r>",
-      "keep rollouts with at least this reward (default 1)",
-      (value: string) => {
-        const parsed = Number(value);
-        if (!Number.isFinite(parsed)) throw new InvalidArgumentError("must be a number");
-        return parsed;
-      },
-    )
+    .option("--min-reward <r>", "keep rollouts with at least this reward (default 1)", finiteNumber)
     .addOption(new Option("--mode <mode>", "only this mode's rollouts").choices(["sandbox", "llm"]))
     .option("--per-task <n>", "at most this many rollouts per task", positiveInteger)
     .option("--no-reasoning", "leave out the reasoning (reasoning_content)")

@@ -42,6 +42,14 @@ program.addCommand(compareCommand());
 program.addCommand(rescoreCommand());
 program.addCommand(exportSftCommand());
 
+// Commander copies exitOverride only to commands made with .command(), not addCommand(): set it
+// on every command, so a usage error anywhere reaches reportFailure instead of process.exit(1).
+const overrideExits = (command: Command): void => {
+  command.exitOverride();
+  command.commands.forEach(overrideExits);
+};
+overrideExits(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -61,7 +61,7 @@ describe("sandfarm reward", () => {
     expect(lines[3]!.error).toBe(
       `${file}:4: truth: Invalid input: expected string, received undefined`,
     );
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(1);
   });
 
   it("scores math and ifeval, and names bad options", async () => {

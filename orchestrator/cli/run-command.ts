@@ -10,20 +10,19 @@
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ANSWER_TYPES, type AnswerType, type Task } from "../../datasets/task.js";
 import { type Episode } from "../agent/episode-record.js";
 import { runEpisode } from "../agent/episode.js";
-import { ConfigError } from "../../common/errors.js";
+import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { EPISODE_DEFAULTS } from "../config/defaults.js";
-import { PolicyClient } from "../policy/client.js";
+import { parseConfigWith } from "../config/parse.js";
+import { episodeSchema, policySchema } from "../config/sections.js";
+import { episodeOptionsFor } from "../launch/episode-options.js";
+import { policyClientFor } from "../launch/policy.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
-import {
-  type SandboxFlags,
-  configFrom,
-  positiveNumber,
-  withSandboxFlags,
-} from "./sandbox-command.js";
+import { positiveNumber, samplingTemperature } from "./number-options.js";
+import { type SandboxFlags, configFrom, withSandboxFlags } from "./sandbox-command.js";
 
 interface RunFlags extends SandboxFlags {
   query: string;
@@ -108,11 +107,7 @@ export function runCommand(): Command {
       `wall-clock limit of the episode in seconds (default ${EPISODE_DEFAULTS.timeoutS})`,
       positiveNumber,
     )
-    .option("--temperature <t>", "sampling temperature (default the server's)", (value: string) => {
-      const parsed = Number(value);
-      if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError("must be >= 0");
-      return parsed;
-    })
+    .option("--temperature <t>", "sampling temperature (default the server's)", samplingTemperature)
     .option("--domain <name>", "the task's domain: picks the prompt's role line", "general")
     .addOption(
       new Option("--answer-type <type>", "what kind of answer the prompt asks for")
@@ -146,13 +141,34 @@ export function runCommand(): Command {
         scorerOptions: {},
         metadata: {},
       };
-      const policy = new PolicyClient({
-        urls,
-        model,
-        ...(flags.temperature !== undefined
-          ? { sampling: { temperature: flags.temperature } }
-          : {}),
-      });
+      // The flags as config sections, so `run` builds the policy and the episode exactly as
+      // `train` and `eval` do from a file (same defaults, same bounds).
+      const policy = policyClientFor(
+        parseConfigWith(
+          policySchema,
+          {
+            urls,
+            model,
+            ...(flags.temperature !== undefined
+              ? { sampling: { temperature: flags.temperature } }
+              : {}),
+          },
+          "the policy flags",
+          "policy",
+        ),
+      );
+      const episodeSection = parseConfigWith(
+        episodeSchema,
+        {
+          ...(flags.maxTurns ? { maxTurns: flags.maxTurns } : {}),
+          ...(flags.maxTokens
+            ? { maxTokensPerCall: flags.maxTokens, maxTotalTokens: flags.maxTokens }
+            : {}),
+          ...(flags.timeout ? { timeoutS: flags.timeout } : {}),
+        },
+        "the episode flags",
+        "episode",
+      );
       const backend = flags.mode === "sandbox" ? createBackend(configFrom(flags)) : undefined;
       let copied = 0;
       let episode: Episode;
@@ -173,11 +189,7 @@ export function runCommand(): Command {
           },
           { rolloutId, groupId: rolloutId },
           {
-            ...(flags.maxTurns ? { maxTurns: flags.maxTurns } : {}),
-            ...(flags.maxTokens
-              ? { maxTokensPerCall: flags.maxTokens, maxTotalTokens: flags.maxTokens }
-              : {}),
-            ...(flags.timeout ? { timeoutMs: flags.timeout * 1000 } : {}),
+            ...episodeOptionsFor(episodeSection),
             beforeRelease: async (sandbox) => {
               copied = await copyOutputs(sandbox, join(outputDir, "output"));
             },
@@ -196,6 +208,6 @@ export function runCommand(): Command {
       );
       process.stdout.write(`${episode.answer ?? ""}\n`);
       if (episode.stopReason === "policy_error" || episode.stopReason === "sandbox_error")
-        process.exitCode = 1;
+        process.exitCode = EXIT_CODES.infrastructure;
     });
 }

@@ -163,7 +163,7 @@ describe("sandfarm sandbox doctor", () => {
 
   it("fails with the fix when the image is missing", async () => {
     const run = await sandfarm("sandbox", "doctor", "--image", "sandfarm/no-such-image:0");
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/FAIL image +sandfarm\/no-such-image:0 is not in the engine/);
     expect(run.stdout).toContain("fix: run 'bash deploy/image/build.sh'");
   });

@@ -1,5 +1,5 @@
 /** `sandfarm sandbox doctor | exec | gc`. */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { type SandboxConfigInput, parseSandboxConfig } from "../sandbox/config.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
 import { DockerBackend } from "../sandbox/docker-sandbox.js";
@@ -7,13 +7,7 @@ import { LocalBackend } from "../sandbox/local-sandbox.js";
 import { runDoctor } from "../sandbox/doctor.js";
 import { runExecuteBash } from "../tools/execute-bash.js";
 import { reportChecks } from "./checks.js";
-
-export function positiveNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0)
-    throw new InvalidArgumentError("must be a positive number");
-  return parsed;
-}
+import { positiveNumber } from "./number-options.js";
 
 export interface SandboxFlags {
   backend?: string;

@@ -17,6 +17,14 @@ import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
 let dir: string;
 let stub: RunningVllmStub;
 
+/** A line of RUN_DIR/sandfarm.log. */
+interface LoggedEvent {
+  name: string;
+  event: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sandfarm-train-cli-"));
   stub = await startVllmStub({ scripts: SCRIPT_SETS.rl!, defaultScript: "rl-1" });
@@ -120,6 +128,18 @@ describe("sandfarm train (CLI)", () => {
       sessions: { resumed: boolean }[];
     };
     expect(provenance.sessions.map((session) => session.resumed)).toEqual([false, true]);
+    // Both sessions log to the same file, line by line, so the killed one's lines are there.
+    const logged = readRunLines<LoggedEvent>(runDir, "sandfarm.log");
+    expect(logged.every((line) => line.name === "sandfarm train" && line.msg)).toBe(true);
+    expect(logged.filter((line) => line.event === "start").map((line) => line.resumed)).toEqual([
+      false,
+      true,
+    ]);
+    const resumedAt = logged.findIndex((line) => line.event === "start" && line.resumed);
+    const step = logged.slice(resumedAt).find((line) => line.event === "step")!;
+    expect(resumed.stderr).toContain(`sandfarm train: ${step.msg}\n`);
+    expect([typeof step.step, typeof step.reward_mean]).toEqual(["number", "number"]);
+    expect(logged.at(-1)).toMatchObject({ event: "finish", status: "finished", steps: 4, runDir });
     expect(await containersOfRun("killed")).toEqual([]);
   }, 240_000);
 
@@ -132,6 +152,14 @@ describe("sandfarm train (CLI)", () => {
     first.child.kill("SIGINT");
     expect(await first.exit).toBe(130);
     expect(first.stderr()).toMatch(/draining: no new groups/);
+    expect(
+      readRunLines<LoggedEvent>(runDir, "sandfarm.log")
+        .filter((line) => line.event === "stopping" || line.event === "finish")
+        .map((line) => [line.event, line.how ?? line.status]),
+    ).toEqual([
+      ["stopping", "drain"],
+      ["finish", "drained"],
+    ]);
     expect(await containersOfRun("interrupted")).toEqual([]);
     // Drained: every admitted group finished and was committed or journaled.
     const admitted = readRunLines<{ type: string; groupId: string }>(runDir, "journal.jsonl")

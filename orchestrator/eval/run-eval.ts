@@ -102,6 +102,18 @@ const TRAJECTORIES = "trajectories.jsonl";
 
 const taskFilesSchema = z.array(z.strictObject({ file: z.string(), sha256: z.string() }));
 
+/**
+ * A new run's id (the config's, else `eval-<timestamp>`) and directory (`outputDir`, else
+ * `dir/id`). A caller that fixes the id first (to log there from the start) gets the same one.
+ */
+export function newEvalRunDirectory(config: Pick<EvalConfig, "id" | "dir" | "outputDir">): {
+  id: string;
+  runDir: string;
+} {
+  const id = config.id ?? `eval-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  return { id, runDir: resolve(config.outputDir ?? join(config.dir, id)) };
+}
+
 function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalConfig } {
   if (options.resumeDir) {
     const runDir = resolve(options.resumeDir);
@@ -133,8 +145,7 @@ function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalCo
   }
   if (!options.config)
     throw new ConfigError("give task files (--tasks) or a config, or --resume RUN_DIR");
-  const id = options.config.id ?? `eval-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  const runDir = resolve(options.config.outputDir ?? join(options.config.dir, id));
+  const { id, runDir } = newEvalRunDirectory(options.config);
   if (existsSync(join(runDir, TRAJECTORIES)))
     throw new ConfigError(
       `${runDir} already holds an eval run; continue it with \`sandfarm eval --resume ${runDir}\` or give another --output-dir`,
