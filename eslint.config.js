@@ -104,6 +104,11 @@ const BOUNDARIES = [
     message: "tools use the sandbox, not the reverse.",
   },
   {
+    target: part("config"),
+    from: [part("policy"), part("tools")],
+    message: "config/ holds schemas and defaults that policy and tools read; it reads neither.",
+  },
+  {
     target: [part("util"), part("report"), part("log")],
     from: partsExcept("util", "report", "log").concat(
       "./rewards",

@@ -11,7 +11,7 @@
  */
 import { InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { samplingSchema } from "../policy/sampling.js";
+import { samplingSchema } from "../config/sampling.js";
 
 /** A commander option parser that takes what `schema` takes; `message` says what to give instead. */
 export function numberOption(

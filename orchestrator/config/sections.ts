@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { ADVANTAGE_ESTIMATORS } from "../../rewards/advantages.js";
-import { samplingSchema } from "../policy/sampling.js";
+import { samplingSchema } from "./sampling.js";
 import { sandboxConfigSchema } from "../sandbox/config.js";
 import { EPISODE_DEFAULTS, NICE_DEFAULT, POLICY_DEFAULTS } from "./defaults.js";
 

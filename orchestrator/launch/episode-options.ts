@@ -7,7 +7,7 @@
  */
 import type { EpisodeOptions } from "../agent/episode.js";
 import type { EpisodeSection } from "../config/sections.js";
-import type { SamplingParams } from "../policy/sampling.js";
+import type { SamplingParams } from "../config/sampling.js";
 
 export function episodeOptionsFor(
   episode: EpisodeSection,

@@ -24,9 +24,9 @@ import {
 import { HttpConnectionError, HttpStatusError, JsonHttp } from "./http.js";
 import { parseContextOverflow } from "./overflow.js";
 import { type Replica, ReplicaRouter } from "./replicas.js";
-import { type SamplingParams, samplingSchema } from "./sampling.js";
+import { type SamplingParams, samplingSchema } from "../config/sampling.js";
 
-export type { SamplingParams } from "./sampling.js";
+export type { SamplingParams } from "../config/sampling.js";
 
 /** One tool call exactly as the server returned it; `arguments` is never re-serialized. */
 export interface ToolCallMessage {
