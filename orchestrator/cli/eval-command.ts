@@ -21,7 +21,8 @@ import { Command, Option } from "commander";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { applyOverride, readConfigFile } from "../config/read.js";
 import { compareReports, loadReport } from "../eval/compare.js";
-import { EVAL_MODES, type EvalConfig, parseEvalConfig } from "../config/eval.js";
+import { EVAL_MODES, type EvalConfig, evalConfigSchema, parseEvalConfig } from "../config/eval.js";
+import { defaultOf } from "../config/parse.js";
 import { exportSft } from "../eval/export-sft.js";
 import { renderCompareHtml } from "../eval/compare-html.js";
 import { renderCompareMarkdown, scoreTable } from "../eval/render-md.js";
@@ -213,9 +214,16 @@ export function evalCommand(): Command {
     .argument("[config]", "an eval YAML config (the same keys as the flags; see docs/config.md)")
     .option("--tasks <files...>", "task files (JSONL, Parquet, Arrow IPC)")
     .addOption(
-      new Option("--mode <mode>", "sandbox, llm or both (default both)").choices(EVAL_MODES),
+      new Option(
+        "--mode <mode>",
+        `sandbox, llm or both (default ${String(defaultOf(evalConfigSchema.shape.mode))})`,
+      ).choices(EVAL_MODES),
     )
-    .option("--repeats <n>", "rollouts per task and mode (default 1)", positiveInteger)
+    .option(
+      "--repeats <n>",
+      `rollouts per task and mode (default ${String(defaultOf(evalConfigSchema.shape.repeats))})`,
+      positiveInteger,
+    )
     .option(
       "--policy-url <url>",
       "the policy's base URL, e.g. http://127.0.0.1:8000/v1 (repeat for replicas; env SANDFARM_POLICY_URL)",
@@ -223,7 +231,11 @@ export function evalCommand(): Command {
     )
     .option("--model <name>", "the served model name (env SANDFARM_POLICY_MODEL)")
     .option("--output-dir <dir>", "the run directory (default runs/eval-<timestamp>)")
-    .option("--concurrency <n>", "episodes at once (default 8)", positiveInteger)
+    .option(
+      "--concurrency <n>",
+      `episodes at once (default ${String(defaultOf(evalConfigSchema.shape.concurrency))})`,
+      positiveInteger,
+    )
     .option("--limit <n>", "at most this many tasks per domain", positiveInteger)
     .option("--domains <names...>", "keep only these domains")
     .option(

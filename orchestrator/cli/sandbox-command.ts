@@ -19,15 +19,28 @@ export interface SandboxFlags {
   pids?: number;
 }
 
+/** The sandbox config's defaults, which the help texts show. */
+const SANDBOX_DEFAULTS = parseSandboxConfig();
+
 export function withSandboxFlags(command: Command): Command {
   return command
-    .option("--backend <name>", "docker | local (bubblewrap, no engine; default docker)")
-    .option("--image <name>", "sandbox image (default sandfarm/sandbox:<version>)")
-    .option("--network <mode>", "none | bridge | a named network (default none)")
+    .option(
+      "--backend <name>",
+      `docker | local (bubblewrap, no engine; default ${SANDBOX_DEFAULTS.backend})`,
+    )
+    .option("--image <name>", `sandbox image (default ${SANDBOX_DEFAULTS.image})`)
+    .option(
+      "--network <mode>",
+      `none | bridge | a named network (default ${SANDBOX_DEFAULTS.network})`,
+    )
     .option("--runtime <name>", "OCI runtime registered with the engine: runc | runsc (gVisor)")
-    .option("--memory <mib>", "memory limit in MiB (default 2048)", positiveNumber)
-    .option("--cpus <n>", "CPU limit in cores (default 1)", positiveNumber)
-    .option("--pids <n>", "process limit (default 512)", positiveNumber);
+    .option(
+      "--memory <mib>",
+      `memory limit in MiB (default ${SANDBOX_DEFAULTS.memoryMb})`,
+      positiveNumber,
+    )
+    .option("--cpus <n>", `CPU limit in cores (default ${SANDBOX_DEFAULTS.cpus})`, positiveNumber)
+    .option("--pids <n>", `process limit (default ${SANDBOX_DEFAULTS.pidsLimit})`, positiveNumber);
 }
 
 export function configFrom(flags: SandboxFlags, extra: SandboxConfigInput = {}) {
@@ -58,7 +71,9 @@ export function sandboxCommand(): Command {
       "run COMMAND in a fresh sandbox through the execute_bash path; print the raw result as JSON",
     )
     .addOption(
-      new Option("--timeout <seconds>", "command timeout").argParser(positiveNumber).default(120),
+      new Option("--timeout <seconds>", "command timeout")
+        .argParser(positiveNumber)
+        .default(SANDBOX_DEFAULTS.commandTimeoutS),
     )
     .argument("<command...>", "the command (after --)")
     .action(async (words: string[], flags: SandboxFlags & { timeout: number }) => {

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { sandfarm } from "../../testing/cli.js";
+import { parseSandboxConfig } from "../sandbox/config.js";
 import { BRIDGE_DEFAULTS } from "../../trainer-bridge/defaults.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import { policyClientFor } from "../launch/policy.js";
@@ -87,5 +89,34 @@ describe("every default is defined once and the commands hold to it", () => {
       }).policy,
     );
     ok.close();
+  });
+
+  it("shows the same defaults in the commands' help texts", async () => {
+    const docs = documentedDefaults("sandfarm eval");
+    const sandbox = parseSandboxConfig();
+    const [evalHelp, runHelp, execHelp, bridgeHelp] = await Promise.all([
+      sandfarm("eval", "--help"),
+      sandfarm("run", "--help"),
+      sandfarm("sandbox", "exec", "--help"),
+      sandfarm("bridge", "serve", "--help"),
+    ]);
+    const flat = (text: string) => text.replace(/\s+/g, " ");
+    expect(flat(evalHelp.stdout)).toContain(`(default ${String(docs.get("repeats"))})`);
+    expect(flat(evalHelp.stdout)).toContain(
+      `episodes at once (default ${String(docs.get("concurrency"))})`,
+    );
+    expect(flat(evalHelp.stdout)).toContain(`or both (default ${String(docs.get("mode"))})`);
+    expect(flat(runHelp.stdout)).toContain(
+      `model calls at most (default ${String(docs.get("episode.maxTurns"))})`,
+    );
+    expect(flat(runHelp.stdout)).toContain(
+      `in seconds (default ${String(docs.get("episode.timeoutS"))})`,
+    );
+    expect(flat(execHelp.stdout)).toContain(`memory limit in MiB (default ${sandbox.memoryMb})`);
+    expect(flat(execHelp.stdout)).toContain(
+      `command timeout (default: ${sandbox.commandTimeoutS})`,
+    );
+    expect(flat(bridgeHelp.stdout)).toContain(`(default: ${BRIDGE_DEFAULTS.ackTimeoutMs / 1000})`);
+    expect(flat(bridgeHelp.stdout)).toContain(`(default: "${BRIDGE_DEFAULTS.address}")`);
   });
 });

@@ -107,3 +107,22 @@ export function parseConfigWith<Schema extends z.ZodType>(
   const problems = result.error.issues.flatMap((issue) => describeIssue(schema, issue, input));
   throw new ConfigError(`${source} is not a valid ${what}:\n  ${problems.join("\n  ")}`);
 }
+
+/**
+ * The default a schema gives an absent value (through optional and pipe wrappers), so a flag's
+ * help text can show the schema's own default instead of restating it.
+ */
+export function defaultOf(schema: z.ZodType): unknown {
+  return defaultIn(schema, 0);
+}
+
+interface Wrapped {
+  def: { type: string; defaultValue?: unknown; innerType?: Wrapped; in?: Wrapped };
+}
+
+function defaultIn(schema: Wrapped | undefined, depth: number): unknown {
+  if (!schema || depth > 5) return undefined;
+  const { type, defaultValue, innerType, in: inner } = schema.def;
+  if (type === "default" || type === "prefault") return defaultValue;
+  return defaultIn(innerType ?? inner, depth + 1);
+}
