@@ -151,7 +151,7 @@ demo() {
   say "done in $(( $(date +%s) - started )) s; the files"
   echo "eval report       $eval_dir/report.md, $eval_dir/report.html (open it in a browser), $eval_dir/report.json"
   echo "eval trajectories $eval_dir/trajectories.jsonl"
-  echo "training run      $out/train/: metrics.jsonl, trajectories.jsonl, batches/ (Arrow IPC), provenance.json"
+  echo "training run      $out/train/: metrics.jsonl, trajectories.jsonl, sandfarm.log, batches/ (Arrow IPC), provenance.json"
   echo "next              sandfarm compare RUN RUN | sandfarm rescore $eval_dir --scorer NAME | sandfarm export-sft $eval_dir"
 }
 
