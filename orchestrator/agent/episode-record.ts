@@ -33,7 +33,12 @@ export interface EpisodeCall {
   usage: { promptTokens: number; completionTokens: number };
   /** The max_tokens the answered request carried. */
   maxTokens: number;
+  /** Chat-completion requests sent for this call (1 unless retried). */
   attempts: number;
+  /** Of those, requests repeated with a lower max_tokens after a context overflow. */
+  overflowRetries?: number;
+  /** The prompt's length as the server counted it before the call (`/tokenize`), if asked. */
+  countedPromptTokens?: number;
   startedAt: number;
   durationMs: number;
 }
@@ -72,8 +77,22 @@ export interface Episode {
   tokenIdsAvailable: boolean;
   /** Calls were answered by more than one policy version. */
   spannedUpdate: boolean;
+  /** Requests to the policy server, by kind (absent in episodes recorded before they were counted). */
+  requests?: EpisodeRequests;
   startedAt: number;
   durationMs: number;
+}
+
+/** What one episode asked of the policy server. */
+export interface EpisodeRequests {
+  /** Model calls (answered chat completions). */
+  calls: number;
+  /** Chat-completion requests sent, retries included. */
+  chat: number;
+  /** Chat-completion requests repeated after a context overflow. */
+  overflowRetries: number;
+  /** `/tokenize` requests that measured a prompt before its call. */
+  tokenize: number;
 }
 
 const ids = z.array(z.number().int().min(0));
@@ -119,6 +138,8 @@ const episodeSchema = z
           usage: z.object({ promptTokens: z.number(), completionTokens: z.number() }).strict(),
           maxTokens: z.number().int(),
           attempts: z.number().int(),
+          overflowRetries: z.number().int().min(0).optional(),
+          countedPromptTokens: z.number().int().min(0).optional(),
           startedAt: z.number(),
           durationMs: z.number(),
         })
@@ -153,6 +174,15 @@ const episodeSchema = z
     error: z.string().optional(),
     tokenIdsAvailable: z.boolean(),
     spannedUpdate: z.boolean(),
+    requests: z
+      .object({
+        calls: z.number().int().min(0),
+        chat: z.number().int().min(0),
+        overflowRetries: z.number().int().min(0),
+        tokenize: z.number().int().min(0),
+      })
+      .strict()
+      .optional(),
     startedAt: z.number(),
     durationMs: z.number(),
   })

@@ -367,6 +367,71 @@ describe("sandbox episodes", () => {
     expect(tooLong.error).toContain("maximum context length is 200 tokens");
   });
 
+  it("measures each prompt as the server renders it and sends one request per call", async () => {
+    // A template that drops earlier reasoning: the previous prompt plus completion overstates
+    // the next prompt, so only the server's own count is exact.
+    const served = await stub({ maxModelLen: 3000, dropEarlierReasoning: true });
+    const episode = await runEpisode(
+      task("fit-1", "math-code"),
+      "sandbox",
+      { policy: policy([served.baseURL]), sandboxes: pool },
+      identity(),
+      { ...LIMITS, maxTokensPerCall: 4096, contextTokens: 3000 },
+    );
+    expect(episode.stopReason).toBe("submitted");
+    expect(episode.calls.length).toBeGreaterThan(2);
+    for (const call of episode.calls) {
+      expect(call.countedPromptTokens).toBe(call.usage.promptTokens);
+      expect(call.maxTokens).toBe(3000 - call.usage.promptTokens);
+      expect(call.attempts).toBe(1);
+    }
+    expect(episode.requests).toEqual({
+      calls: episode.calls.length,
+      chat: episode.calls.length,
+      overflowRetries: 0,
+      tokenize: episode.calls.length,
+    });
+    expect(served.chatCalls).toBe(episode.calls.length);
+  });
+
+  it("uses what the context has left, and says which limit ended the episode", async () => {
+    const served = await stub({ maxModelLen: 3000 });
+    const measure = await runEpisode(
+      task("fit-2", "math-code"),
+      "sandbox",
+      { policy: policy([served.baseURL]), sandboxes: pool },
+      identity(),
+      { ...LIMITS, contextTokens: 3000 },
+    );
+    const [first, second] = measure.calls;
+    // A context that holds the second prompt with 40 tokens to spare: the call gets those 40,
+    // not a fixed minimum that would make it look too long.
+    const context = second!.usage.promptTokens + 40;
+    const near = await stub({ maxModelLen: context });
+    const spent = await runEpisode(
+      task("fit-3", "math-code"),
+      "sandbox",
+      { policy: policy([near.baseURL], { minCompletionTokens: 16 }), sandboxes: pool },
+      identity(),
+      { ...LIMITS, contextTokens: context },
+    );
+    expect(spent.calls[1]!.maxTokens).toBe(40);
+    expect(spent.requests!.overflowRetries).toBe(0);
+    expect(["token_budget", "length"]).toContain(spent.stopReason);
+    expect(spent.stopReason).not.toBe("prompt_too_long");
+    // A prompt that alone exceeds the context is the one case of prompt_too_long.
+    const tiny = await stub({ maxModelLen: first!.usage.promptTokens - 1 });
+    const tooLong = await runEpisode(
+      task("fit-4", "math-code"),
+      "sandbox",
+      { policy: policy([tiny.baseURL]), sandboxes: pool },
+      identity(),
+      { ...LIMITS, contextTokens: first!.usage.promptTokens - 1 },
+    );
+    expect(tooLong.stopReason).toBe("prompt_too_long");
+    expect(tooLong.requests).toMatchObject({ calls: 0, chat: 0, tokenize: 1 });
+  });
+
   it("moves a rollout to another replica when its replica fails mid-episode", async () => {
     const failing = await stub({
       faults: (_body, call) => (call >= 1 ? { dropConnection: true } : undefined),

@@ -14,12 +14,13 @@ import { type PromptTemplates, SANDBOX_PATHS, buildPrompt } from "../../datasets
 import type { Task } from "../../datasets/task.js";
 import type { StopReason } from "../../rewards/route.js";
 import { InfrastructureError } from "../../common/errors.js";
-import { EPISODE_DEFAULTS } from "../config/defaults.js";
+import { EPISODE_DEFAULTS, POLICY_DEFAULTS } from "../config/defaults.js";
 import { SandboxLostError, SandboxPathError } from "../sandbox/errors.js";
 import { nextTurn } from "../util/event-loop-turns.js";
 import {
   type ChatMessage,
   type Completion,
+  ContextSpentError,
   DeadlineExceededError,
   PolicyUnavailableError,
   type PolicyClient,
@@ -52,6 +53,13 @@ export interface EpisodeOptions {
   maxTotalTokens?: number;
   /** Wall-clock limit of the whole episode. @default EPISODE_DEFAULTS.timeoutS * 1000 */
   timeoutMs?: number;
+  /**
+   * The model's context as served (`max_model_len`). When set, each call's prompt is measured
+   * first (`PolicyClient.promptTokens`) and `max_tokens` is what the per-call cap, the budget
+   * and the context leave, so the server never has to refuse a request; unset, `max_tokens` is
+   * estimated from the previous call and a context overflow is retried smaller.
+   */
+  contextTokens?: number;
   sampling?: SamplingParams;
   templates?: PromptTemplates;
   toolbox?: ToolboxOptions;
@@ -96,6 +104,7 @@ function stopFor(error: unknown): EpisodeStop {
   if (error instanceof EpisodeStop) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof PromptTooLongError) return new EpisodeStop("prompt_too_long", message);
+  if (error instanceof ContextSpentError) return new EpisodeStop("token_budget", message);
   if (error instanceof DeadlineExceededError) return new EpisodeStop("timeout", message);
   if (error instanceof PolicyUnavailableError) return new EpisodeStop("policy_error", message);
   if (error instanceof SandboxLostError)
@@ -121,6 +130,7 @@ function recordCall(completion: Completion, previous: readonly number[] | undefi
     usage: completion.usage,
     maxTokens: completion.maxTokens,
     attempts: completion.attempts,
+    ...(completion.overflowRetries > 0 ? { overflowRetries: completion.overflowRetries } : {}),
     startedAt: completion.startedAt,
     durationMs: completion.durationMs,
   };
@@ -138,6 +148,8 @@ class EpisodeRun {
   private lastSequence: number[] | undefined;
   /** A call was on the wire while a policy update committed. */
   private spannedUpdate = false;
+  /** Prompts measured with `/tokenize` before their call. */
+  private tokenizeCalls = 0;
 
   constructor(
     readonly task: Task,
@@ -148,8 +160,12 @@ class EpisodeRun {
     this.deadline = this.startedAt + (options.timeoutMs ?? EPISODE_DEFAULTS.timeoutS * 1000);
   }
 
+  /** The conversation's budget: the configured one, within the model's context when known. */
   get maxTotalTokens(): number {
-    return this.options.maxTotalTokens ?? EPISODE_DEFAULTS.maxTotalTokens;
+    return Math.min(
+      this.options.maxTotalTokens ?? EPISODE_DEFAULTS.maxTotalTokens,
+      this.options.contextTokens ?? Infinity,
+    );
   }
 
   checkContinue(): void {
@@ -159,26 +175,68 @@ class EpisodeRun {
   }
 
   async call(tools?: readonly unknown[]): Promise<Completion> {
-    const left = this.maxTotalTokens - this.used;
-    if (left <= 0)
-      throw new EpisodeStop("token_budget", "the conversation's token budget is spent");
-    const completion = await this.services.policy.complete({
+    const request = {
       rolloutId: this.identity.rolloutId,
       messages: this.messages,
       ...(tools ? { tools } : {}),
-      maxTokens: Math.min(this.options.maxTokensPerCall ?? EPISODE_DEFAULTS.maxTokensPerCall, left),
       deadline: this.deadline,
       ...(this.options.sampling ? { sampling: this.options.sampling } : {}),
+    };
+    const counted = await this.countPrompt(request);
+    const completion = await this.services.policy.complete({
+      ...request,
+      maxTokens: this.maxTokensFor(counted),
     });
-    this.calls.push(recordCall(completion, this.lastSequence));
+    this.calls.push({
+      ...recordCall(completion, this.lastSequence),
+      ...(counted !== undefined ? { countedPromptTokens: counted } : {}),
+    });
+    this.messages.push(completion.message);
     if (completion.spannedUpdate) this.spannedUpdate = true;
     this.lastSequence =
       completion.promptTokenIds && completion.completionTokenIds
         ? [...completion.promptTokenIds, ...completion.completionTokenIds]
         : undefined;
-    this.messages.push(completion.message);
     this.used = completion.usage.promptTokens + completion.usage.completionTokens;
     return completion;
+  }
+
+  /** The next prompt's exact length, when the context is known and the server can count it. */
+  private async countPrompt(
+    request: Parameters<PolicyClient["promptTokens"]>[0],
+  ): Promise<number | undefined> {
+    if (this.options.contextTokens === undefined) return undefined;
+    const counted = await this.services.policy.promptTokens(request);
+    if (counted !== undefined) this.tokenizeCalls++;
+    return counted;
+  }
+
+  /**
+   * max_tokens for the next call: the per-call cap, the budget left and, with the prompt
+   * measured, the context left. Without a measure the previous call's size stands in (the new
+   * tool result is not in it, so the server may refuse and the client retries smaller).
+   */
+  private maxTokensFor(counted: number | undefined): number {
+    const cap = this.options.maxTokensPerCall ?? EPISODE_DEFAULTS.maxTokensPerCall;
+    if (counted === undefined) {
+      const left = this.maxTotalTokens - this.used;
+      if (left <= 0)
+        throw new EpisodeStop("token_budget", "the conversation's token budget is spent");
+      return Math.min(cap, left);
+    }
+    const context = this.options.contextTokens!;
+    if (counted >= context)
+      throw new EpisodeStop(
+        "prompt_too_long",
+        `the prompt alone is ${counted} tokens; the model's context is ${context}`,
+      );
+    const left = this.maxTotalTokens - counted;
+    if (left < POLICY_DEFAULTS.minCompletionTokens)
+      throw new EpisodeStop(
+        "token_budget",
+        `${Math.max(0, left)} tokens of the conversation's budget are left after a ${counted}-token prompt`,
+      );
+    return Math.min(cap, left);
   }
 
   finish(stop: EpisodeStop | undefined, mode: "sandbox" | "llm", answer: string | null): Episode {
@@ -200,6 +258,12 @@ class EpisodeRun {
         this.calls.length > 0 &&
         this.calls.every((call) => call.promptTokenIds && call.completionTokenIds && call.logprobs),
       spannedUpdate: this.spannedUpdate || versions.size > 1,
+      requests: {
+        calls: this.calls.length,
+        chat: this.calls.reduce((sum, call) => sum + call.attempts, 0),
+        overflowRetries: this.calls.reduce((sum, call) => sum + (call.overflowRetries ?? 0), 0),
+        tokenize: this.tokenizeCalls,
+      },
       startedAt: this.startedAt,
       durationMs: Date.now() - this.startedAt,
     };

@@ -1,31 +1,91 @@
 /**
  * `sandfarm doctor --policy-url URL --model NAME`: preflight of a policy endpoint (reachable,
  * model served, context length, token ids and logprobs, tool calling), each failure with its
- * fix; exit 0 only when all pass. The key comes from SANDFARM_POLICY_API_KEY.
+ * fix, then the episode limits a run would use there: the configured ones fitted to the served
+ * context by the same function `train`, `eval` and `run` use. Exit 0 only when all pass. The key
+ * comes from SANDFARM_POLICY_API_KEY.
  *
  * @example
  * sandfarm doctor --policy-url http://gpu:8000/v1 --model Qwen/Qwen3-4B-Instruct-2507
  */
 import { Command } from "commander";
+import { SandfarmError } from "../../common/errors.js";
+import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
+import { episodeSchema } from "../config/sections.js";
+import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
+import type { DoctorCheck } from "../util/doctor-check.js";
 import { reportChecks } from "./checks.js";
 import { positiveInteger } from "./number-options.js";
+
+interface DoctorFlags {
+  policyUrl: string;
+  model: string;
+  minContext: number;
+  contextTokens?: number;
+  maxTotalTokens?: number;
+  json?: boolean;
+}
+
+/** The limits a run with the default (or given) episode budget would use on this endpoint. */
+async function episodeLimitsCheck(flags: DoctorFlags): Promise<DoctorCheck> {
+  const episode = episodeSchema.parse(
+    flags.maxTotalTokens ? { maxTotalTokens: flags.maxTotalTokens } : {},
+  );
+  try {
+    const fitted = await fitToEndpoint(
+      { urls: [flags.policyUrl], model: flags.model, contextTokens: flags.contextTokens },
+      episode,
+    );
+    const lowered = fitted.warnings.length > 0 ? ` (fitted: ${fitted.warnings.join("; ")})` : "";
+    return {
+      name: "episode limits",
+      ok: true,
+      detail:
+        `context ${fitted.contextTokens} tokens (${fitted.contextSource === "server" ? "served" : "--context-tokens"}); ` +
+        `episodes use maxTotalTokens ${fitted.episode.maxTotalTokens}, maxTokensPerCall ${fitted.episode.maxTokensPerCall}${lowered}`,
+    };
+  } catch (error) {
+    if (!(error instanceof SandfarmError)) throw error;
+    return {
+      name: "episode limits",
+      ok: false,
+      detail: error.message,
+      fix: "give --context-tokens N (policy.contextTokens in a config) when the server does not report its context",
+    };
+  }
+}
 
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check a policy endpoint before a run; exit 0 only when all checks pass")
     .requiredOption("--policy-url <url>", "the vLLM base URL, ending in /v1")
     .requiredOption("--model <name>", "the served model name")
-    .option("--min-context <tokens>", "the context length episodes need", positiveInteger, 32_768)
+    .option(
+      "--min-context <tokens>",
+      "the smallest context accepted; larger budgets are fitted to the server",
+      positiveInteger,
+      MIN_CONTEXT_TOKENS,
+    )
+    .option(
+      "--context-tokens <tokens>",
+      "the model's context, for a server that does not report max_model_len",
+      positiveInteger,
+    )
+    .option(
+      "--max-total-tokens <tokens>",
+      "the episode budget to fit (default: episode.maxTotalTokens's default)",
+      positiveInteger,
+    )
     .option("--json", "print the checks as JSON")
-    .action(
-      async (flags: { policyUrl: string; model: string; minContext: number; json?: boolean }) => {
-        const checks = await checkPolicyEndpoint({
-          url: flags.policyUrl,
-          model: flags.model,
-          minContextTokens: flags.minContext,
-        });
-        reportChecks(checks, flags.json);
-      },
-    );
+    .action(async (flags: DoctorFlags) => {
+      const checks = await checkPolicyEndpoint({
+        url: flags.policyUrl,
+        model: flags.model,
+        minContextTokens: flags.minContext,
+      });
+      const served = checks.find((check) => check.name === "model")?.ok === true;
+      if (served) checks.push(await episodeLimitsCheck(flags));
+      reportChecks(checks, flags.json);
+    });
 }

@@ -135,8 +135,16 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
   // Opened at the first progress, when the run directory exists: a run refused before it
   // starts leaves no directory behind.
   let log: RunLog | undefined;
-  const runLog = () =>
-    (log ??= openRunLog({ runDir, command: "eval", show: (line) => reporter.line(line) }));
+  // Warnings (a budget fitted to the endpoint) come before the directory exists: shown at once,
+  // logged with the first progress.
+  const warnings: LogEntry[] = [];
+  const runLog = () => {
+    if (!log) {
+      log = openRunLog({ runDir, command: "eval", show: (line) => reporter.line(line) });
+      for (const entry of warnings.splice(0)) log.write(entry, { show: false });
+    }
+    return log;
+  };
   let printedAt = 0;
   try {
     const result = await runEvaluation({
@@ -156,6 +164,11 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
         : {}),
       skipDoctor: !flags.doctor,
       signal: controller.signal,
+      onWarning: (message) => {
+        const entry: LogEntry = { event: "warning", message: `warning: ${message}`, level: "warn" };
+        reporter.line(`sandfarm eval: ${entry.message}`);
+        warnings.push(entry);
+      },
       onProgress: (progress) => {
         reporter.status(`sandfarm eval: ${progressLine(progress)}`);
         // Logged: the start, then about every tenth of the run, and the end; shown as lines

@@ -18,6 +18,7 @@ import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { EPISODE_DEFAULTS } from "../config/defaults.js";
 import { parseConfigWith } from "../config/parse.js";
 import { episodeSchema, policySchema } from "../config/sections.js";
+import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import { policyClientFor } from "../launch/policy.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
@@ -26,6 +27,7 @@ import { type SandboxFlags, configFrom, withSandboxFlags } from "./sandbox-comma
 
 interface RunFlags extends SandboxFlags {
   query: string;
+  contextTokens?: number;
   inputDir?: string;
   policyUrl?: string[];
   model?: string;
@@ -108,6 +110,11 @@ export function runCommand(): Command {
       positiveNumber,
     )
     .option("--temperature <t>", "sampling temperature (default the server's)", samplingTemperature)
+    .option(
+      "--context-tokens <n>",
+      "the model's context, for a server that does not report max_model_len",
+      positiveNumber,
+    )
     .option("--domain <name>", "the task's domain: picks the prompt's role line", "general")
     .addOption(
       new Option("--answer-type <type>", "what kind of answer the prompt asks for")
@@ -143,19 +150,18 @@ export function runCommand(): Command {
       };
       // The flags as config sections, so `run` builds the policy and the episode exactly as
       // `train` and `eval` do from a file (same defaults, same bounds).
-      const policy = policyClientFor(
-        parseConfigWith(
-          policySchema,
-          {
-            urls,
-            model,
-            ...(flags.temperature !== undefined
-              ? { sampling: { temperature: flags.temperature } }
-              : {}),
-          },
-          "the policy flags",
-          "policy",
-        ),
+      const policySection = parseConfigWith(
+        policySchema,
+        {
+          urls,
+          model,
+          ...(flags.contextTokens !== undefined ? { contextTokens: flags.contextTokens } : {}),
+          ...(flags.temperature !== undefined
+            ? { sampling: { temperature: flags.temperature } }
+            : {}),
+        },
+        "the policy flags",
+        "policy",
       );
       const episodeSection = parseConfigWith(
         episodeSchema,
@@ -169,6 +175,10 @@ export function runCommand(): Command {
         "the episode flags",
         "episode",
       );
+      const fitted = await fitToEndpoint(policySection, episodeSection);
+      for (const warning of fitted.warnings)
+        process.stderr.write(`sandfarm run: warning: ${warning}\n`);
+      const policy = policyClientFor(policySection);
       const backend = flags.mode === "sandbox" ? createBackend(configFrom(flags)) : undefined;
       let copied = 0;
       let episode: Episode;
@@ -189,7 +199,7 @@ export function runCommand(): Command {
           },
           { rolloutId, groupId: rolloutId },
           {
-            ...episodeOptionsFor(episodeSection),
+            ...episodeOptionsFor(episodeSection, { fitted }),
             beforeRelease: async (sandbox) => {
               copied = await copyOutputs(sandbox, join(outputDir, "output"));
             },

@@ -16,10 +16,16 @@ import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { loadFarmConfig } from "../config/train.js";
 import type { FarmOutcome, FarmProgress } from "../farm/farm.js";
 import { launchTraining } from "../farm/training-run.js";
-import { type RunLog, openRunLog } from "../log/logger.js";
+import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
 import { createReporter } from "./reporter.js";
 import { onStopSignals } from "./stop-signals.js";
-import { awaitingTrainerEntry, farmEventEntry, finishEntry, startEntry } from "./train-log.js";
+import {
+  awaitingTrainerEntry,
+  farmEventEntry,
+  finishEntry,
+  startEntry,
+  warningEntry,
+} from "./train-log.js";
 
 interface TrainFlags {
   set: string[];
@@ -61,6 +67,8 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
   // Opened once the run directory exists; the farm emits only from `run()` on, by which time
   // it is open.
   let log: RunLog | undefined;
+  // Fitting the endpoint happens before the run directory exists: shown now, logged once it does.
+  const warnings: LogEntry[] = [];
   const run = await launchTraining({
     ...(configPath ? { config: loadFarmConfig(configPath, flags.set) } : {}),
     ...(flags.resume ? { resumeDir: flags.resume } : {}),
@@ -68,6 +76,11 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
     onEvent: (event) => {
       const entry = farmEventEntry(event);
       if (entry) log?.write(entry);
+    },
+    onWarning: (message) => {
+      const entry = warningEntry(message);
+      reporter.line(`sandfarm train: ${entry.message}`);
+      warnings.push(entry);
     },
   });
   let interrupted = false;
@@ -92,6 +105,7 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
   reporter.tick(() => statusLine(run.farm.progress()));
   try {
     log = openRunLog({ runDir: run.runDir, command: "train", show: (line) => reporter.line(line) });
+    for (const entry of warnings) log.write(entry, { show: false });
     log.write(startEntry(run));
     const outcome = await run.farm.run();
     reporter.clear();

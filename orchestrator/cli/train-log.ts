@@ -12,6 +12,11 @@ import type { FarmEvent, FarmOutcome } from "../farm/farm.js";
 import type { TrainingRun } from "../farm/training-run.js";
 import type { LogEntry } from "../log/logger.js";
 
+/** A setting adjusted to fit the endpoint. */
+export function warningEntry(message: string): LogEntry {
+  return { event: "warning", message: `warning: ${message}`, level: "warn" };
+}
+
 export function startEntry(run: TrainingRun): LogEntry {
   const sink = run.config.sink.kind;
   return {

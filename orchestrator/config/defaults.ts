@@ -23,9 +23,15 @@ export const POLICY_DEFAULTS = {
   pauseMode: "keep",
   backoffBaseMs: 500,
   backoffMaxMs: 20_000,
-  minCompletionTokens: 8192,
+  minCompletionTokens: 32,
   probeIntervalMs: 2000,
 } as const;
 
 /** The session's scheduling priority while sandfarm runs (`run.nice`, eval's `nice`). */
 export const NICE_DEFAULT = -10;
+
+/**
+ * The smallest served context sandfarm accepts: below it a sandbox episode's prompt (system
+ * prompt, tool definitions, task) leaves no room to work. Larger limits are fitted to the server.
+ */
+export const MIN_CONTEXT_TOKENS = 4096;

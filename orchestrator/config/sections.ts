@@ -33,6 +33,11 @@ export const policySchema = z.strictObject({
     .min(1)
     .describe("vLLM replicas (OpenAI-style base URLs ending in /v1)."),
   model: z.string().min(1).describe("Served model name."),
+  contextTokens: whole(16)
+    .optional()
+    .describe(
+      "The model's context in tokens, for a server that does not report max_model_len in /v1/models; unset: the server's.",
+    ),
   sampling: samplingSchema
     .prefault({})
     .describe("Sampling for rollouts; a key left unset is not sent (the server's default)."),

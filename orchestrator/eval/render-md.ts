@@ -10,7 +10,7 @@
 import { CAPABILITIES } from "../agent/capabilities.js";
 import type { Comparison } from "./compare.js";
 import { percentText, signedPoints } from "./format.js";
-import type { EvalReport, ExampleRollout, Mode, ModeSummary } from "./report.js";
+import type { EvalReport, ExampleRollout, Mode, ModeSummary, RequestSummary } from "./report.js";
 
 const MODE_NAMES: Record<Mode, string> = { sandbox: "sandbox", llm: "LLM" };
 
@@ -184,6 +184,8 @@ export function renderReportMarkdown(report: EvalReport): string {
     parts.push(`## Capability usage (sandbox mode, % of turns)\n\n${capabilityTable(report)}`);
   parts.push(`## Tokens per rollout\n\n${tokenTable(report)}`);
   parts.push(`## Turns and stop reasons\n\n${turnsTable(report)}`);
+  if (report.requests && Object.keys(report.requests).length > 0)
+    parts.push(`## Requests to the policy server\n\n${requestTable(report)}`);
   const examples = Object.entries(report.examples ?? {});
   if (examples.length > 0)
     parts.push(
@@ -250,4 +252,21 @@ export function renderCompareMarkdown(comparison: Comparison): string {
       `Not every run evaluated: ${comparison.partial.join(", ")} (a \`-\` is a gap, not a zero).\n`,
     );
   return parts.join("\n");
+}
+
+/** Model calls against the requests they took: 1 chat request per call is the target. */
+function requestTable(report: EvalReport): string {
+  const rows = report.modes
+    .map((mode) => [mode, report.requests?.[mode]] as const)
+    .filter((entry): entry is [Mode, RequestSummary] => entry[1] !== undefined)
+    .map(
+      ([mode, summary]) =>
+        `| ${MODE_NAMES[mode]} | ${summary.calls} | ${summary.chat} | ${summary.chatPerCall.toFixed(2)} | ` +
+        `${summary.overflowRetries} | ${summary.tokenize} |`,
+    );
+  return (
+    "| mode | model calls | chat requests | per call | overflow retries | /tokenize requests |\n" +
+    "| --- | --- | --- | --- | --- | --- |\n" +
+    `${rows.join("\n")}\n`
+  );
 }

@@ -22,6 +22,9 @@
  * const report = computeReport(records, { runId: "eval-1", modes: ["sandbox", "llm"] });
  * report.domains.math.gain;
  */
+import { type RequestSummary, requestSummary } from "../agent/request-summary.js";
+
+export type { RequestSummary } from "../agent/request-summary.js";
 import { type Capability, capabilityRates } from "../agent/capabilities.js";
 import type { EvalRecord } from "./records.js";
 
@@ -126,6 +129,8 @@ export interface EvalReport {
   /** Over all rollouts, and per domain. */
   tokens: ModeTokens & { byDomain: Record<string, ModeTokens> };
   stop_reasons: Partial<Record<Mode, Record<string, number>>>;
+  /** What the rollouts asked of the policy server, by mode (absent in older reports). */
+  requests?: Partial<Record<Mode, RequestSummary>>;
   /**
    * Per domain, one sandbox-mode rollout to read: the best-rewarded one (the first such in the
    * run), with each turn's tool input and the start of its output, shortened.
@@ -320,6 +325,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
   const overall: EvalReport["overall"] = { gain: null };
   const tokens: EvalReport["tokens"] = { ratio: null, byDomain };
   const stop_reasons: EvalReport["stop_reasons"] = {};
+  const requests: NonNullable<EvalReport["requests"]> = {};
   const rollouts: EvalReport["rollouts"] = {};
   for (const mode of modes) {
     const ofMode = records.filter((record) => record.mode === mode);
@@ -337,6 +343,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     };
     tokens[mode] = overall[mode].tokens;
     stop_reasons[mode] = overall[mode].stopReasons;
+    requests[mode] = requestSummary(ofMode.map((record) => record.episode));
   }
   overall.gain = gainOf(overall);
   tokens.ratio = tokenRatio(tokens);
@@ -358,6 +365,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     capability_usage,
     tokens,
     stop_reasons,
+    requests,
     examples,
   };
 }

@@ -32,6 +32,8 @@ import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/r
 import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../../common/errors.js";
 import { Semaphore } from "../util/semaphore.js";
+import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
+import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import { policyClientFor, preflightPolicy } from "../launch/policy.js";
 import { raisePriority } from "../launch/priority.js";
@@ -69,6 +71,8 @@ export interface EvalRunOptions {
   /** Aborting stops starting rollouts and ends running ones; the report is not written. */
   signal?: AbortSignal;
   onProgress?: (progress: EvalProgress) => void;
+  /** A setting was adjusted to fit the endpoint (e.g. a budget above the served context). */
+  onWarning?: (message: string) => void;
 }
 
 export interface EvalProgress {
@@ -275,7 +279,9 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
       );
   }
   if (!options.skipDoctor)
-    await preflightPolicy(config.policy, config.episode.maxTotalTokens, modes.includes("sandbox"));
+    await preflightPolicy(config.policy, MIN_CONTEXT_TOKENS, modes.includes("sandbox"));
+  const fitted = await fitToEndpoint(config.policy, config.episode);
+  for (const warning of fitted.warnings) options.onWarning?.(warning);
   mkdirSync(runDir, { recursive: true });
   const configPath = join(runDir, "config.json");
   if (!options.resumeDir || options.resumeOverrides)
@@ -357,7 +363,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
             item.mode,
             { policy, ...(pool ? { sandboxes: pool } : {}) },
             { rolloutId: id, groupId: `${config.id}-${item.mode}-${item.task.id}` },
-            { ...episodeOptionsFor(config.episode), signal },
+            { ...episodeOptionsFor(config.episode, { fitted }), signal },
           );
           if (episode.stopReason === "cancelled") return;
           const outcome = await rewarder.reward({

@@ -37,6 +37,7 @@ import type { BridgeServer } from "../../trainer-bridge/server.js";
 import type { Spool } from "../../trainer-bridge/spool.js";
 import type { EpisodeOptions, SandboxSource } from "../agent/episode.js";
 import type { FarmConfig } from "../config/train.js";
+import type { FittedEpisode } from "../launch/endpoint-limits.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import type { PolicyClient } from "../policy/client.js";
 import { Semaphore } from "../util/semaphore.js";
@@ -51,6 +52,8 @@ import { type ValidationReport, evaluateTasks } from "./validation.js";
 
 export interface FarmServices {
   config: FarmConfig;
+  /** The episode limits fitted to the served context (`fitToEndpoint`); unset: as configured. */
+  endpoint?: Pick<FittedEpisode, "episode" | "contextTokens">;
   runId: string;
   runDir: string;
   policy: PolicyClient;
@@ -467,7 +470,10 @@ export class Farm {
 
   private episodeOptions(): EpisodeOptions {
     const { episode, policy } = this.services.config;
-    return episodeOptionsFor(episode, policy.sampling);
+    return episodeOptionsFor(episode, {
+      sampling: policy.sampling,
+      ...(this.services.endpoint ? { fitted: this.services.endpoint } : {}),
+    });
   }
 
   // ---- decisions ----

@@ -13,6 +13,7 @@ import type { RewardOutcome, Rewarder } from "../../rewards/rewarder.js";
 import type { TrainingRow } from "../../trainer-bridge/training-row.js";
 import type { Episode } from "../agent/episode-record.js";
 import { type EpisodeOptions, type SandboxSource, runEpisode } from "../agent/episode.js";
+import { requestSummary } from "../agent/request-summary.js";
 import { episodeTrainingRows } from "../agent/token-rows.js";
 import type { PolicyClient } from "../policy/client.js";
 import type { Semaphore } from "../util/semaphore.js";
@@ -79,6 +80,7 @@ function summarize(episode: Episode, reward: number, mismatches: number): Rollou
     completionTokens: episode.calls.reduce((sum, call) => sum + call.usage.completionTokens, 0),
     capabilities,
     mergeMismatches: mismatches,
+    requests: requestSummary([episode]),
   };
 }
 

@@ -9,6 +9,7 @@
  * step.addGroup(group);
  * writeLine(step.finish({ version: 1, throughput: { seconds: 12, rollouts: 64, turns: 640, tokens: 9e5 } }));
  */
+import type { RequestSummary } from "../agent/request-summary.js";
 import { type Server, createServer } from "node:http";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
@@ -27,6 +28,8 @@ export interface RolloutSummary {
   /** Turns tagged with each capability. */
   capabilities: Partial<Record<Capability, number>>;
   mergeMismatches: number;
+  /** Requests to the policy server. */
+  requests: RequestSummary;
 }
 
 /** One decided group. */
@@ -70,6 +73,8 @@ export interface StepMetrics {
   staleness_mean: number;
   staleness_max: number;
   merge_mismatches: number;
+  /** Requests to the policy server over the step's rollouts (chat_per_call: 1.00 is the target). */
+  requests: RequestSummary;
   rollouts_per_s: number;
   turns_per_s: number;
   tokens_per_s: number;
@@ -83,6 +88,18 @@ const std = (values: readonly number[]) => {
   return Math.sqrt(mean(values.map((value) => (value - average) ** 2)));
 };
 const round = (value: number) => Math.round(value * 1e6) / 1e6;
+
+function sumRequests(parts: readonly RequestSummary[]): RequestSummary {
+  const total = { calls: 0, chat: 0, overflowRetries: 0, tokenize: 0 };
+  for (const part of parts) {
+    total.calls += part.calls;
+    total.chat += part.chat;
+    total.overflowRetries += part.overflowRetries;
+    total.tokenize += part.tokenize;
+  }
+  const per = (value: number) => (total.calls === 0 ? 0 : round(value / total.calls));
+  return { ...total, chatPerCall: per(total.chat), tokenizePerCall: per(total.tokenize) };
+}
 
 /** Collects one step's groups and reduces them. */
 export class StepTally {
@@ -172,6 +189,7 @@ export class StepTally {
       staleness_mean: round(mean(staleness)),
       staleness_max: staleness.length === 0 ? 0 : Math.max(...staleness),
       merge_mismatches: rollouts.reduce((sum, rollout) => sum + rollout.mergeMismatches, 0),
+      requests: sumRequests(rollouts.map((rollout) => rollout.requests)),
       rollouts_per_s: round(context.throughput.rollouts / seconds),
       turns_per_s: round(context.throughput.turns / seconds),
       tokens_per_s: round(context.throughput.tokens / seconds),

@@ -23,6 +23,8 @@ import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { BridgeOptionError, BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
 import { type FarmConfig, parseFarmConfig } from "../config/train.js";
+import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
+import { type FittedEpisode, fitToEndpoint } from "../launch/endpoint-limits.js";
 import { policyClientFor, preflightPolicy } from "../launch/policy.js";
 import { raisePriority } from "../launch/priority.js";
 import {
@@ -49,6 +51,8 @@ export interface LaunchOptions {
   /** Skip the policy endpoint's preflight. @default false */
   skipDoctor?: boolean;
   onEvent?: (event: FarmEvent) => void;
+  /** A setting was adjusted to fit the endpoint (e.g. a budget above the served context). */
+  onWarning?: (message: string) => void;
 }
 
 export interface TrainingRun {
@@ -127,12 +131,24 @@ async function writeProvenance(
   runDir: string,
   config: FarmConfig,
   resumed: boolean,
+  fitted: FittedEpisode,
 ): Promise<void> {
   const path = join(runDir, "provenance.json");
   const datasets = await Promise.all(
     [...config.data.train, ...config.data.validation].map((file) => fingerprint(file)),
   );
-  const session = { startedAt: new Date().toISOString(), resumed, pid: process.pid };
+  const session = {
+    startedAt: new Date().toISOString(),
+    resumed,
+    pid: process.pid,
+    // What this session's episodes ran under: the served context and the fitted limits.
+    endpoint: {
+      contextTokens: fitted.contextTokens,
+      contextSource: fitted.contextSource,
+      maxTotalTokens: fitted.episode.maxTotalTokens,
+      maxTokensPerCall: fitted.episode.maxTokensPerCall,
+    },
+  };
   if (resumed && existsSync(path)) {
     const previous = JSON.parse(readFileSync(path, "utf8")) as {
       datasets: Fingerprint[];
@@ -167,13 +183,15 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
   const runId = config.run.id!;
   checkFiles(config);
   if (!options.skipDoctor)
-    await preflightPolicy(config.policy, config.episode.maxTotalTokens, usesSandboxes(config));
+    await preflightPolicy(config.policy, MIN_CONTEXT_TOKENS, usesSandboxes(config));
+  const fitted = await fitToEndpoint(config.policy, config.episode);
+  for (const warning of fitted.warnings) options.onWarning?.(warning);
   // Only a run that passed its checks gets a directory.
   if (!resumed) {
     mkdirSync(runDir, { recursive: true });
     writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   }
-  await writeProvenance(runDir, config, resumed);
+  await writeProvenance(runDir, config, resumed, fitted);
 
   const closers: (() => Promise<void> | void)[] = [];
   const close = async () => {
@@ -275,6 +293,7 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
 
     const farm = new Farm({
       config,
+      endpoint: fitted,
       runId,
       runDir,
       policy,

@@ -5,6 +5,7 @@ import {
   PolicyClient,
   type PolicyClientOptions,
   PolicyUnavailableError,
+  ContextSpentError,
   PromptTooLongError,
 } from "./client.js";
 import { ReplicaRouter } from "./replicas.js";
@@ -99,10 +100,39 @@ describe("PolicyClient", () => {
     const completion = await policy.complete({ rolloutId: "r", messages: hello, maxTokens: 2000 });
     expect(completion.maxTokens).toBe(500);
     expect(completion.attempts).toBe(3);
+    expect(completion.overflowRetries).toBe(2);
     const strict = client({ urls: [server.baseURL], minCompletionTokens: 1000 });
     await expect(
       strict.complete({ rolloutId: "r", messages: hello, maxTokens: 2000 }),
+    ).rejects.toThrow(ContextSpentError);
+  });
+
+  it("counts a prompt as the server renders it; a prompt alone too long is refused as such", async () => {
+    const server = await stub({ dropEarlierReasoning: true });
+    const policy = client({ urls: [server.baseURL] });
+    const tools = [
+      {
+        type: "function",
+        function: { name: "f", description: "d", parameters: { type: "object" } },
+      },
+    ];
+    const first = await policy.complete({ rolloutId: "t", messages: hello, tools, maxTokens: 64 });
+    const next = [
+      ...hello,
+      first.message,
+      { role: "user" as const, content: "And again, in other words." },
+    ];
+    const counted = await policy.promptTokens({ rolloutId: "t", messages: next, tools });
+    const second = await policy.complete({ rolloutId: "t", messages: next, tools, maxTokens: 64 });
+    expect(counted).toBe(second.promptTokenIds!.length);
+    const tiny = await stub({ maxModelLen: 8 });
+    await expect(
+      client({ urls: [tiny.baseURL] }).complete({ rolloutId: "r", messages: hello, maxTokens: 4 }),
     ).rejects.toThrow(PromptTooLongError);
+    // A server without /tokenize: no count, and it is not asked again.
+    const elsewhere = client({ urls: [`${server.baseURL.replace(/\/v1$/, "")}/other/v1`] });
+    expect(await elsewhere.promptTokens({ rolloutId: "x", messages: hello })).toBeUndefined();
+    expect(await elsewhere.promptTokens({ rolloutId: "x", messages: hello })).toBeUndefined();
   });
 
   it("fails at once on a request the server refuses, and names bad options", async () => {

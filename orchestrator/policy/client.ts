@@ -84,8 +84,9 @@ export interface PolicyClientOptions {
   /** @default POLICY_DEFAULTS.backoffMaxMs */
   backoffMaxMs?: number;
   /**
-   * After a context overflow, max_tokens is lowered, but not below this (or the request's own
-   * max_tokens, if smaller); below it the prompt counts as too long.
+   * The fewest completion tokens worth asking for: after a context overflow, max_tokens is
+   * lowered to what the context has left, but not below this (or the request's own max_tokens,
+   * if smaller); below it the context counts as spent (`ContextSpentError`).
    * @default POLICY_DEFAULTS.minCompletionTokens
    */
   minCompletionTokens?: number;
@@ -123,7 +124,10 @@ export interface Completion {
   /** A policy update committed while this call was on the wire (a `keep` pause froze it). */
   spannedUpdate: boolean;
   replica: string;
+  /** Chat-completion requests sent for this call (1 unless retried). */
   attempts: number;
+  /** Of those, requests repeated with a lower max_tokens after a context overflow. */
+  overflowRetries: number;
   /** The max_tokens the answered request carried (lower than asked after an overflow). */
   maxTokens: number;
   startedAt: number;
@@ -142,6 +146,12 @@ export class PromptTooLongError extends ModelError {
     super(message);
   }
 }
+
+/**
+ * The prompt fits the model's context, but fewer than `minCompletionTokens` are left for the
+ * answer: the episode's context is spent (`token_budget`, not `prompt_too_long`).
+ */
+export class ContextSpentError extends ModelError {}
 
 /** No replica answered within the retries: an infrastructure failure (`policy_error`). */
 export class PolicyUnavailableError extends InfrastructureError {}
@@ -163,6 +173,11 @@ async function waitOrDeadline(released: Promise<void>, remaining: number): Promi
     }),
   ]);
   clearTimeout(timer);
+}
+
+/** vLLM serves /tokenize beside /v1, not under it. */
+function serverRoot(baseUrl: string): string {
+  return baseUrl.replace(/\/v1\/?$/, "");
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -233,6 +248,8 @@ export class PolicyClient {
   readonly options: z.output<typeof optionsSchema>;
   private readonly router: ReplicaRouter;
   private readonly http: JsonHttp;
+  /** The server answered /tokenize with 404 (not vLLM?): prompt lengths are not counted. */
+  private tokenizeUnsupported = false;
 
   constructor(options: PolicyClientOptions) {
     const parsed = optionsSchema.safeParse(options);
@@ -291,12 +308,49 @@ export class PolicyClient {
     return this.held !== undefined;
   }
 
+  /**
+   * The exact length of the prompt the next `complete` with these messages and tools will send,
+   * as the server renders it (vLLM's `/tokenize` with the same messages, tools,
+   * `chat_template_kwargs` and `add_generation_prompt: true`), on the replica the rollout sticks
+   * to. Undefined when the server has no `/tokenize` (then never asked again) or no replica
+   * answers: the caller falls back to the overflow retry.
+   */
+  async promptTokens(request: Omit<CompletionRequest, "maxTokens">): Promise<number | undefined> {
+    if (this.tokenizeUnsupported) return undefined;
+    const replica = this.router.pick(request.rolloutId);
+    if (!replica) return undefined;
+    const { extraBody } = { ...this.options.sampling, ...request.sampling };
+    const templateKwargs = extraBody?.chat_template_kwargs;
+    const body: Record<string, unknown> = {
+      model: this.options.model,
+      messages: request.messages,
+      ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
+      add_generation_prompt: true,
+      ...(templateKwargs !== undefined ? { chat_template_kwargs: templateKwargs } : {}),
+    };
+    const remaining = request.deadline === undefined ? Infinity : request.deadline - Date.now();
+    try {
+      const reply = (await this.http.request("POST", `${serverRoot(replica.url)}/tokenize`, body, {
+        timeoutMs: Math.max(1, Math.min(this.options.requestTimeoutMs, remaining)),
+      })) as { count?: unknown; tokens?: unknown };
+      if (typeof reply.count === "number") return reply.count;
+      if (Array.isArray(reply.tokens)) return reply.tokens.length;
+      this.tokenizeUnsupported = true;
+      return undefined;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 405 || status === 501) this.tokenizeUnsupported = true;
+      return undefined;
+    }
+  }
+
   async complete(request: CompletionRequest): Promise<Completion> {
     const startedAt = Date.now();
     let version = this.version;
     const floor = Math.min(this.options.minCompletionTokens, request.maxTokens);
     let maxTokens = request.maxTokens;
     let attempts = 0;
+    let overflowRetries = 0;
     let failures = 0;
     for (;;) {
       const remaining = request.deadline === undefined ? Infinity : request.deadline - Date.now();
@@ -317,7 +371,14 @@ export class PolicyClient {
       try {
         const raw = await this.send(replica, request, maxTokens, version, remaining);
         this.router.succeeded(replica);
-        return this.completion(raw, { version, replica, attempts, maxTokens, startedAt });
+        return this.completion(raw, {
+          version,
+          replica,
+          attempts,
+          overflowRetries,
+          maxTokens,
+          startedAt,
+        });
       } catch (error) {
         // Transport failures are retried below; any other of sandfarm's errors is final.
         if (error instanceof SandfarmError && !isTransportError(error)) throw error;
@@ -332,11 +393,11 @@ export class PolicyClient {
                 ? Math.min(maxTokens - 1, overflow.maxContext - overflow.promptTokens)
                 : Math.floor(maxTokens / 2);
             if (lowered < floor)
-              throw new PromptTooLongError(
-                `no room for ${floor} completion tokens: ${error.message}`,
-                overflow.kind === "unknown" ? undefined : overflow.promptTokens,
+              throw new ContextSpentError(
+                `fewer than ${floor} tokens of the context are left for the answer: ${error.message}`,
               );
             maxTokens = lowered;
+            overflowRetries++;
             continue;
           }
         }
@@ -415,6 +476,7 @@ export class PolicyClient {
       version: number;
       replica: Replica;
       attempts: number;
+      overflowRetries: number;
       maxTokens: number;
       startedAt: number;
     },
@@ -442,6 +504,7 @@ export class PolicyClient {
       spannedUpdate: this.version !== call.version,
       replica: call.replica.url,
       attempts: call.attempts,
+      overflowRetries: call.overflowRetries,
       maxTokens: call.maxTokens,
       startedAt: call.startedAt,
       durationMs: Date.now() - call.startedAt,

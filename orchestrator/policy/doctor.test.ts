@@ -28,14 +28,14 @@ describe("the policy endpoint preflight", () => {
     const server = await stub({
       scripts: SCRIPTS,
       defaultScript: "ok",
-      maxModelLen: 8192,
+      maxModelLen: 2048,
       autoToolChoice: false,
       returnTokenIds: false,
     });
     const checks = byName(await checkPolicyEndpoint({ url: server.baseURL, model: "stub-model" }));
     expect(checks["context length"]).toMatchObject({
       ok: false,
-      detail: "8192 tokens, under the 32768 multi-turn episodes need",
+      detail: "2048 tokens, under the 4096 a multi-turn episode needs to work",
     });
     expect(checks["token ids"]).toMatchObject({
       ok: false,

@@ -8,6 +8,7 @@
  * @example
  * const checks = await checkPolicyEndpoint({ url: "http://gpu:8000/v1", model: "Qwen/Qwen3-4B" });
  */
+import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
 import { EXECUTE_BASH, toolDefinitions } from "../tools/definitions.js";
 
@@ -17,7 +18,7 @@ export interface PolicyDoctorOptions {
   model: string;
   /** @default env SANDFARM_POLICY_API_KEY */
   apiKey?: string;
-  /** A context shorter than this fails the context check. @default 32768 */
+  /** A context shorter than this fails the context check. @default MIN_CONTEXT_TOKENS */
   minContextTokens?: number;
   /** Per request. @default 30000 */
   timeoutMs?: number;
@@ -105,7 +106,7 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
   );
   if (!card) return checks;
   const context = card.max_model_len;
-  const minimum = options.minContextTokens ?? 32_768;
+  const minimum = options.minContextTokens ?? MIN_CONTEXT_TOKENS;
   checks.push(
     typeof context !== "number"
       ? { name: "context length", ok: true, optional: true, detail: "not reported (not vLLM?)" }
@@ -114,8 +115,8 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
         : {
             name: "context length",
             ok: false,
-            detail: `${context} tokens, under the ${minimum} multi-turn episodes need`,
-            fix: `serve with --max-model-len ${minimum} or more (or lower episode.maxTotalTokens)`,
+            detail: `${context} tokens, under the ${minimum} a multi-turn episode needs to work`,
+            fix: `serve with --max-model-len ${minimum} or more`,
           },
   );
 

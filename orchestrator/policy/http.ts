@@ -62,6 +62,12 @@ export class JsonHttp {
     };
   }
 
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
   request(
     method: "GET" | "POST",
     url: string,

@@ -107,6 +107,11 @@ export interface VllmStubOptions {
   apiKey?: string;
   /** vLLM's `--max-model-len`. @default 32768 */
   maxModelLen?: number;
+  /**
+   * Leave `max_model_len` out of `/v1/models`, as OpenAI-compatible servers other than vLLM do
+   * (requests are still refused past `maxModelLen`). @default false
+   */
+  omitMaxModelLen?: boolean;
   /** Scripts by name, chosen by `[script:NAME]` in a system or user message. @default {} */
   scripts?: Record<string, Script>;
   /** The script for conversations that name none. @default none: such calls get a 400 */
@@ -905,7 +910,7 @@ class VllmStub {
     return {
       object: "list",
       data: [
-        card(this.model, this.model, null, this.maxModelLen),
+        card(this.model, this.model, null, this.options.omitMaxModelLen ? null : this.maxModelLen),
         ...[...this.loraAdapters].map(([name, path]) => card(name, path, this.model, null)),
       ],
     };
