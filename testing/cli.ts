@@ -12,11 +12,16 @@ export interface CliRun {
 }
 
 export function sandfarm(...args: string[]): Promise<CliRun> {
+  return sandfarmWithEnv(process.env, ...args);
+}
+
+/** The CLI with exactly this environment (e.g. to show which variables it reads). */
+export function sandfarmWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       ["--import", "tsx", CLI_ENTRY, ...args],
-      { timeout: 120_000 },
+      { timeout: 120_000, env },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr, pid: child.pid ?? -1 });

@@ -2,25 +2,27 @@
  * `sandfarm doctor --policy-url URL --model NAME`: preflight of a policy endpoint (reachable,
  * model served, context length, token ids and logprobs, tool calling), each failure with its
  * fix, then the episode limits a run would use there: the configured ones fitted to the served
- * context by the same function `train`, `eval` and `run` use. Exit 0 only when all pass. The key
- * comes from SANDFARM_POLICY_API_KEY.
+ * context by the same function `train`, `eval` and `run` use. Exit 0 only when all pass. The URL,
+ * model and key are read as every command reads them (`policy/endpoint-env.ts`), and the first
+ * line says which flag or variable each came from.
  *
  * @example
  * sandfarm doctor --policy-url http://gpu:8000/v1 --model Qwen/Qwen3-4B-Instruct-2507
  */
 import { Command } from "commander";
-import { SandfarmError } from "../../common/errors.js";
+import { ConfigError, SandfarmError } from "../../common/errors.js";
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
 import { episodeSchema } from "../config/sections.js";
 import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
+import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
 import { reportChecks } from "./checks.js";
 import { positiveInteger } from "./number-options.js";
 
 interface DoctorFlags {
-  policyUrl: string;
-  model: string;
+  policyUrl?: string;
+  model?: string;
   minContext: number;
   contextTokens?: number;
   maxTotalTokens?: number;
@@ -28,7 +30,9 @@ interface DoctorFlags {
 }
 
 /** The limits a run with the default (or given) episode budget would use on this endpoint. */
-async function episodeLimitsCheck(flags: DoctorFlags): Promise<DoctorCheck> {
+async function episodeLimitsCheck(
+  flags: DoctorFlags & { policyUrl: string; model: string },
+): Promise<DoctorCheck> {
   const episode = episodeSchema.parse(
     flags.maxTotalTokens ? { maxTotalTokens: flags.maxTotalTokens } : {},
   );
@@ -59,8 +63,11 @@ async function episodeLimitsCheck(flags: DoctorFlags): Promise<DoctorCheck> {
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check a policy endpoint before a run; exit 0 only when all checks pass")
-    .requiredOption("--policy-url <url>", "the vLLM base URL, ending in /v1")
-    .requiredOption("--model <name>", "the served model name")
+    .option(
+      "--policy-url <url>",
+      "the vLLM base URL, ending in /v1 (env SANDFARM_POLICY_URL, else OPENAI_BASE_URL)",
+    )
+    .option("--model <name>", "the served model name (env SANDFARM_POLICY_MODEL)")
     .option(
       "--min-context <tokens>",
       "the smallest context accepted; larger budgets are fitted to the server",
@@ -79,13 +86,28 @@ export function doctorCommand(): Command {
     )
     .option("--json", "print the checks as JSON")
     .action(async (flags: DoctorFlags) => {
-      const checks = await checkPolicyEndpoint({
-        url: flags.policyUrl,
-        model: flags.model,
-        minContextTokens: flags.minContext,
+      const endpoint = policyEndpoint({
+        flagUrls: flags.policyUrl ? [flags.policyUrl] : undefined,
+        flagModel: flags.model,
       });
+      if (!endpoint.urls || !endpoint.model) throw new ConfigError(MISSING_POLICY);
+      const target = { ...flags, policyUrl: endpoint.urls.value[0]!, model: endpoint.model.value };
+      // Which variables were read, never a key's value: a 401 is then easy to place.
+      const sources: DoctorCheck = {
+        name: "policy from",
+        ok: true,
+        detail: `URL from ${endpoint.urls.source}, model from ${endpoint.model.source}, key from ${endpoint.apiKey.source}`,
+      };
+      const checks = [
+        sources,
+        ...(await checkPolicyEndpoint({
+          url: target.policyUrl,
+          model: target.model,
+          minContextTokens: flags.minContext,
+        })),
+      ];
       const served = checks.find((check) => check.name === "model")?.ok === true;
-      if (served) checks.push(await episodeLimitsCheck(flags));
+      if (served) checks.push(await episodeLimitsCheck(target));
       reportChecks(checks, flags.json);
     });
 }

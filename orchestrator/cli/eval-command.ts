@@ -23,6 +23,7 @@ import { applyOverride, readConfigFile } from "../config/read.js";
 import { compareReports, loadReport } from "../eval/compare.js";
 import { EVAL_MODES, type EvalConfig, evalConfigSchema, parseEvalConfig } from "../config/eval.js";
 import { defaultOf } from "../config/parse.js";
+import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import { exportSft } from "../eval/export-sft.js";
 import { renderCompareHtml } from "../eval/compare-html.js";
 import { renderCompareMarkdown, scoreTable } from "../eval/render-md.js";
@@ -51,7 +52,10 @@ interface EvalFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** The config a new run gets: the file's keys, then the flags, then `--set`. */
+/**
+ * The config a new run gets: the file's keys, then the flags, then `--set`; the policy's URLs
+ * and model from the flags, else the config (with `--set`), else the environment.
+ */
 function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unknown {
   const input: Record<string, unknown> = configPath ? readConfigFile(configPath) : {};
   const policy = (input.policy ??= {}) as Record<string, unknown>;
@@ -63,20 +67,16 @@ function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unkn
   if (flags.limit !== undefined) input.limit = flags.limit;
   if (flags.domains) input.domains = flags.domains;
   if (flags.note.length > 0) input.notes = flags.note;
-  const urls =
-    flags.policyUrl ??
-    (policy.urls === undefined && process.env.SANDFARM_POLICY_URL
-      ? [process.env.SANDFARM_POLICY_URL]
-      : undefined);
-  if (urls) policy.urls = urls;
-  const model =
-    flags.model ?? (policy.model === undefined ? process.env.SANDFARM_POLICY_MODEL : undefined);
-  if (model) policy.model = model;
   for (const assignment of flags.set) applyOverride(input, assignment);
-  if (policy.urls === undefined || policy.model === undefined)
-    throw new ConfigError(
-      "give the policy: --policy-url http://HOST:PORT/v1 and --model NAME (or SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL, or policy.urls and policy.model in the config)",
-    );
+  const endpoint = policyEndpoint({
+    flagUrls: flags.policyUrl,
+    flagModel: flags.model,
+    configUrls: policy.urls as string[] | undefined,
+    configModel: policy.model as string | undefined,
+  });
+  if (!endpoint.urls || !endpoint.model) throw new ConfigError(MISSING_POLICY);
+  policy.urls = endpoint.urls.value;
+  policy.model = endpoint.model.value;
   return input;
 }
 
@@ -239,7 +239,7 @@ export function evalCommand(): Command {
     )
     .option(
       "--policy-url <url>",
-      "the policy's base URL, e.g. http://127.0.0.1:8000/v1 (repeat for replicas; env SANDFARM_POLICY_URL)",
+      "the policy's base URL, e.g. http://127.0.0.1:8000/v1 (repeat for replicas; env SANDFARM_POLICY_URL, else OPENAI_BASE_URL)",
       collect,
     )
     .option("--model <name>", "the served model name (env SANDFARM_POLICY_MODEL)")

@@ -19,6 +19,7 @@ import { EPISODE_DEFAULTS } from "../config/defaults.js";
 import { parseConfigWith } from "../config/parse.js";
 import { episodeSchema, policySchema } from "../config/sections.js";
 import { fitToEndpoint } from "../launch/endpoint-limits.js";
+import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import { policyClientFor } from "../launch/policy.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
@@ -87,7 +88,7 @@ export function runCommand(): Command {
     .option("--input-dir <dir>", "documents for the task, copied to /testbed/documents/")
     .option(
       "--policy-url <url>",
-      "the policy's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (repeat for replicas; env SANDFARM_POLICY_URL)",
+      "the policy's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (repeat for replicas; env SANDFARM_POLICY_URL, else OPENAI_BASE_URL)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option("--model <name>", "the served model name (env SANDFARM_POLICY_MODEL)")
@@ -126,14 +127,10 @@ export function runCommand(): Command {
       "where the trajectory and /testbed/output/ go (default ./sandfarm-runs/<id>)",
     )
     .action(async (flags: RunFlags) => {
-      const urls =
-        flags.policyUrl ??
-        (process.env.SANDFARM_POLICY_URL ? [process.env.SANDFARM_POLICY_URL] : []);
-      const model = flags.model ?? process.env.SANDFARM_POLICY_MODEL;
-      if (urls.length === 0 || !model)
-        throw new ConfigError(
-          "give the policy: --policy-url http://HOST:PORT/v1 and --model NAME (or SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL)",
-        );
+      const endpoint = policyEndpoint({ flagUrls: flags.policyUrl, flagModel: flags.model });
+      if (!endpoint.urls || !endpoint.model) throw new ConfigError(MISSING_POLICY);
+      const urls = endpoint.urls.value;
+      const model = endpoint.model.value;
       const rolloutId = `run-${new Date().toISOString().replace(/[:.]/g, "-")}`;
       const outputDir = flags.outputDir ?? join("sandfarm-runs", rolloutId);
       // No ground truth: `run` answers, it does not score.

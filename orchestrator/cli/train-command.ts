@@ -13,7 +13,9 @@
  */
 import { Command } from "commander";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
-import { loadFarmConfig } from "../config/train.js";
+import { readConfigFile } from "../config/read.js";
+import { type FarmConfig, parseFarmConfig } from "../config/train.js";
+import { policyEndpoint } from "../policy/endpoint-env.js";
 import type { FarmOutcome, FarmProgress } from "../farm/farm.js";
 import { launchTraining } from "../farm/training-run.js";
 import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
@@ -52,6 +54,19 @@ function statusLine(progress: FarmProgress): string {
   );
 }
 
+/** The file with `--set` applied; a policy the file does not name comes from the environment. */
+function trainConfig(path: string, overrides: readonly string[]): FarmConfig {
+  const input = readConfigFile(path, overrides);
+  const policy = (input.policy ??= {}) as Record<string, unknown>;
+  const endpoint = policyEndpoint({
+    configUrls: policy.urls as string[] | undefined,
+    configModel: policy.model as string | undefined,
+  });
+  if (endpoint.urls) policy.urls = endpoint.urls.value;
+  if (endpoint.model) policy.model = endpoint.model.value;
+  return parseFarmConfig(input, path);
+}
+
 async function train(configPath: string | undefined, flags: TrainFlags): Promise<void> {
   if (flags.resume && configPath)
     throw new ConfigError(
@@ -70,7 +85,7 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
   // Fitting the endpoint happens before the run directory exists: shown now, logged once it does.
   const warnings: LogEntry[] = [];
   const run = await launchTraining({
-    ...(configPath ? { config: loadFarmConfig(configPath, flags.set) } : {}),
+    ...(configPath ? { config: trainConfig(configPath, flags.set) } : {}),
     ...(flags.resume ? { resumeDir: flags.resume } : {}),
     skipDoctor: !flags.doctor,
     onEvent: (event) => {

@@ -13,6 +13,7 @@
  */
 import { ConfigError } from "../../common/errors.js";
 import type { EpisodeSection } from "../config/sections.js";
+import { policyApiKey } from "../policy/endpoint-env.js";
 import { JsonHttp } from "../policy/http.js";
 
 export interface FittedEpisode {
@@ -76,7 +77,7 @@ export async function servedContext(
   policy: EndpointPolicy,
 ): Promise<{ tokens: number; source: FittedEpisode["contextSource"] }> {
   const http = new JsonHttp({
-    authorization: `Bearer ${policy.apiKey ?? process.env.SANDFARM_POLICY_API_KEY ?? "EMPTY"}`,
+    authorization: `Bearer ${policy.apiKey ?? policyApiKey().value}`,
   });
   try {
     const contexts = await Promise.all(

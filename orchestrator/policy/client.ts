@@ -21,6 +21,7 @@ import {
   ModelError,
   SandfarmError,
 } from "../../common/errors.js";
+import { policyApiKey } from "./endpoint-env.js";
 import { HttpConnectionError, HttpStatusError, JsonHttp } from "./http.js";
 import { parseContextOverflow } from "./overflow.js";
 import { type Replica, ReplicaRouter } from "./replicas.js";
@@ -71,7 +72,7 @@ export interface PolicyClientOptions {
   urls: string[];
   /** The served model name. */
   model: string;
-  /** Bearer token. @default env SANDFARM_POLICY_API_KEY, else "EMPTY" (what vLLM accepts) */
+  /** Bearer token. @default `policyApiKey()`: SANDFARM_POLICY_API_KEY, else OPENAI_API_KEY, else "EMPTY" */
   apiKey?: string;
   /** Defaults for every call; a request's own sampling overrides them key by key. */
   sampling?: SamplingParams;
@@ -261,7 +262,7 @@ export class PolicyClient {
       );
     }
     this.options = parsed.data;
-    const apiKey = parsed.data.apiKey ?? process.env.SANDFARM_POLICY_API_KEY ?? "EMPTY";
+    const apiKey = parsed.data.apiKey ?? policyApiKey().value;
     this.http = new JsonHttp({ authorization: `Bearer ${apiKey}` });
     this.router = new ReplicaRouter(parsed.data.urls, {
       probe: (url) => this.probe(url),

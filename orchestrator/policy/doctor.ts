@@ -9,6 +9,7 @@
  * const checks = await checkPolicyEndpoint({ url: "http://gpu:8000/v1", model: "Qwen/Qwen3-4B" });
  */
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
+import { policyApiKey } from "./endpoint-env.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
 import { EXECUTE_BASH, toolDefinitions } from "../tools/definitions.js";
 
@@ -16,7 +17,7 @@ export interface PolicyDoctorOptions {
   /** Base URL ending in /v1. */
   url: string;
   model: string;
-  /** @default env SANDFARM_POLICY_API_KEY */
+  /** @default `policyApiKey()` (SANDFARM_POLICY_API_KEY, else OPENAI_API_KEY) */
   apiKey?: string;
   /** A context shorter than this fails the context check. @default MIN_CONTEXT_TOKENS */
   minContextTokens?: number;
@@ -35,7 +36,8 @@ interface Reply {
 
 export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise<DoctorCheck[]> {
   const base = options.url.replace(/\/+$/, "");
-  const apiKey = options.apiKey ?? process.env.SANDFARM_POLICY_API_KEY;
+  const key = options.apiKey ? { value: options.apiKey, source: "the given key" } : policyApiKey();
+  const apiKey = key.value;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const request = async (method: "GET" | "POST", path: string, body?: unknown): Promise<Reply> => {
     const response = await fetch(`${base}${path}`, {
@@ -75,7 +77,10 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
       name: "reachable",
       ok: false,
       detail: `${base}/models answered 401`,
-      fix: "set SANDFARM_POLICY_API_KEY to the key vLLM was started with (--api-key)",
+      fix:
+        key.source === "none (EMPTY)"
+          ? "no key was sent: set SANDFARM_POLICY_API_KEY (or OPENAI_API_KEY) to the key vLLM was started with (--api-key)"
+          : `the key from ${key.source} was refused: set SANDFARM_POLICY_API_KEY (read first, then OPENAI_API_KEY) to the key vLLM was started with (--api-key)`,
     });
     return checks;
   }
