@@ -69,12 +69,14 @@ describe("train log entries", () => {
       steps: 3,
       rollouts: 8,
       batches: 2,
+      stepsWithoutBatch: 1,
       message: "why",
     } as const;
     expect(finishEntry("/runs/r1", outcome)).toEqual({
       event: "finish",
       message:
-        "halted: 3 step(s) in all, 8 rollout(s) and 2 batch(es) this session; /runs/r1\n  why",
+        "halted: 3 step(s) in all, 8 rollout(s) and 2 batch(es) this session; /runs/r1\n" +
+        "  1 step(s) trained nothing: every group tied, went stale or was masked\n  why",
       fields: { runDir: "/runs/r1", ...outcome },
       level: "error",
     });

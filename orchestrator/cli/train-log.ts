@@ -64,6 +64,16 @@ export function farmEventEntry(event: FarmEvent): LogEntry | undefined {
         fields: { ...event.report },
       };
     }
+    case "untrained":
+      return {
+        event: "untrained",
+        message:
+          `warning: step ${event.step} trained nothing: ${event.groups.dropped_tie} group(s) tied, ` +
+          `${event.groups.dropped_stale} stale, ${event.groups.masked_infrastructure} masked, ` +
+          `${event.groups.dropped_no_tokens} without token ids; no batch went to the trainer`,
+        fields: { step: event.step, groups: event.groups },
+        level: "warn",
+      };
     case "waiting":
       return {
         event: "waiting",
@@ -107,6 +117,9 @@ export function finishEntry(runDir: string, outcome: FarmOutcome): LogEntry {
     message:
       `${outcome.status}: ${outcome.steps} step(s) in all, ${outcome.rollouts} rollout(s) and ${outcome.batches} batch(es) this session; ` +
       `${runDir}` +
+      (outcome.stepsWithoutBatch > 0
+        ? `\n  ${outcome.stepsWithoutBatch} step(s) trained nothing: every group tied, went stale or was masked`
+        : "") +
       (outcome.message ? `\n  ${outcome.message}` : ""),
     fields: { runDir, ...outcome },
     ...(outcome.status === "halted" ? { level: "error" as const } : {}),

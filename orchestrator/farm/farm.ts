@@ -79,6 +79,8 @@ export type FarmEvent =
   | { kind: "group"; groupId: string; verdict: GroupSummary["verdict"] | "cancelled" }
   | { kind: "batch"; batchId: string; rows: number; tokens: number }
   | { kind: "waiting"; reason: string }
+  /** A step ended without a batch: every group tied, went stale or was masked. */
+  | { kind: "untrained"; step: number; groups: StepMetrics["groups"] }
   | { kind: "stopping"; how: "drain" | "cancel" | "halt"; message?: string };
 
 export interface FarmOutcome {
@@ -89,6 +91,8 @@ export interface FarmOutcome {
   batches: number;
   /** Rollouts this session finished (all verdicts, cancelled ones excluded). */
   rollouts: number;
+  /** Steps this session that produced no batch (ties, stale or masked groups only). */
+  stepsWithoutBatch: number;
   message?: string;
 }
 
@@ -164,6 +168,8 @@ export class Farm {
   private episodesRunning = 0;
   private waiting?: string;
   private lastValidatedVersion = -1;
+  /** Steps this session that produced no batch. */
+  private stepsWithoutBatch = 0;
 
   constructor(private readonly services: FarmServices) {
     const { rollout, run } = services.config;
@@ -269,6 +275,7 @@ export class Farm {
       steps: this.steps.stepsDone,
       batches: this.steps.batchesCommitted,
       rollouts: this.steps.rolloutsDone,
+      stepsWithoutBatch: this.stepsWithoutBatch,
       ...(this.haltMessage ? { message: this.haltMessage } : {}),
     };
   }
@@ -602,6 +609,12 @@ export class Farm {
     for (let slot = step * this.groupsPerStep; slot < (step + 1) * this.groupsPerStep; slot++)
       this.slots.delete(slot);
     this.services.onEvent?.({ kind: "step", metrics });
+    // A step that trains nothing is worth a word at once, not only in the metrics.
+    if (metrics.groups.batched === 0) {
+      this.stepsWithoutBatch++;
+      this.services.gauges.stepsWithoutBatch.inc();
+      this.services.onEvent?.({ kind: "untrained", step: metrics.step, groups: metrics.groups });
+    }
     const every = this.services.config.validation.everySteps;
     const stepsDone = this.steps.stepsDone;
     if (every > 0 && stepsDone % every === 0) this.validate(stepsDone);

@@ -223,6 +223,11 @@ export class FarmGauges {
     labelNames: ["kind"],
     registers: [this.registry],
   });
+  readonly stepsWithoutBatch = new Counter({
+    name: "sandfarm_steps_without_batch_total",
+    help: "Steps that produced no batch: every group tied, went stale or was masked.",
+    registers: [this.registry],
+  });
   readonly step = new Gauge({
     name: "sandfarm_step",
     help: "Training steps finished.",
