@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BadRow, describeBadRow, readTasks } from "./load.js";
 import { RowError, taskFromRow } from "./task.js";
 
 describe("taskFromRow", () => {
@@ -65,7 +69,7 @@ describe("taskFromRow", () => {
     const fields = error!.problems.map((problem) => problem.field);
     expect(fields).toEqual(["input_files", "qa_type", "id", "ground_truth"]);
     expect(error!.problems[1]!.message).toMatch(
-      /^"essay" is not known; use one of single_choice, single, mcq/,
+      /^"essay" is not known; use one of single_choice, multiple_choice, open_ended, math, numeric, instruction_following, or a phrase naming one: single_choice \(mcq, /,
     );
     expect(error!.problems[3]!.message).toBe("is empty; give the official answer");
   });
@@ -109,5 +113,48 @@ describe("taskFromRow", () => {
       }),
     ).toThrow(/documents\.\.\.\/etc\/passwd: document names are relative paths without '\.\.'/);
     expect(() => taskFromRow(["not", "an", "object"])).toThrow(/is not a JSON object/);
+  });
+
+  it("reads qa_type phrases as people write them", () => {
+    const reference = (qa_type: string) => ({
+      id: "p",
+      domain: "general",
+      problem_statement: "Q",
+      ground_truth: "A",
+      qa_type,
+    });
+    expect(taskFromRow(reference("single-answer multiple choice")).answerType).toBe(
+      "single_choice",
+    );
+    expect(taskFromRow(reference("multiple-choice (single)")).answerType).toBe("single_choice");
+    expect(taskFromRow(reference("multi-select")).answerType).toBe("multiple_choice");
+    expect(taskFromRow(reference("numerical")).answerType).toBe("numeric");
+    expect(taskFromRow(reference("free-form")).answerType).toBe("open_ended");
+    expect(taskFromRow(reference("single-choice")).answerType).toBe("single_choice");
+    expect(() => taskFromRow(reference("single or multi-select"))).toThrow(
+      'qa_type: "single or multi-select" is ambiguous (it says both single and multiple answers); use one of single_choice',
+    );
+  });
+
+  it("names file, line and field for an ambiguous or unknown qa_type", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "sandfarm-task-")), "general.jsonl");
+    const line = (id: string, qa_type: string) =>
+      JSON.stringify({ id, domain: "general", problem_statement: "Q", ground_truth: "B", qa_type });
+    writeFileSync(
+      file,
+      [line("a", "Multiple Choice"), line("b", "single/multi"), line("c", "vibes")].join("\n"),
+    );
+    const skipped: BadRow[] = [];
+    const tasks = [];
+    for await (const task of readTasks(file, { onBadRow: "skip", skipped })) tasks.push(task);
+    expect(tasks.map((task) => task.answerType)).toEqual(["single_choice"]);
+    const reports = skipped.map(describeBadRow);
+    expect(reports[0]).toContain(
+      `${file}:2: qa_type: "single/multi" is ambiguous (it says both single and multiple answers); use one of single_choice, multiple_choice,`,
+    );
+    expect(reports[0]).toContain("multiple_choice (multi-select, multiple-answer, select all");
+    expect(reports[1]).toContain(
+      `${file}:3: qa_type: "vibes" is not known; use one of single_choice`,
+    );
   });
 });

@@ -1,24 +1,18 @@
 /**
  * The `Task`: one problem for an episode, in either mode. Owned here; everything else imports it.
  * Rows in the reference's own field names (`problem_statement`, `ground_truth`, `input_files`,
- * `qa_type`) are accepted as they are, so its data works unchanged.
+ * `qa_type`) are accepted as they are, so its data works unchanged; `qa_type` may be a phrase
+ * ("multiple-choice (single)"), read by `answer-type.ts`.
  *
  * @example
  * const task = taskFromRow({ id: "q1", domain: "math", problem_statement: "1+1?", ground_truth: "2", qa_type: "math" });
  */
 import { z } from "zod";
+import { ANSWER_TYPES, type AnswerType, readAnswerType } from "./answer-type.js";
 import { instructionIssues } from "../rewards/ifeval.js";
 import { UserError } from "../common/errors.js";
 
-export const ANSWER_TYPES = [
-  "single_choice",
-  "multiple_choice",
-  "open_ended",
-  "math",
-  "numeric",
-  "instruction_following",
-] as const;
-export type AnswerType = (typeof ANSWER_TYPES)[number];
+export { ANSWER_TYPES, type AnswerType, normalizeAnswerType } from "./answer-type.js";
 
 /** One verifiable instruction of an instruction-following task (IFEval style). */
 export const instructionSchema = z
@@ -100,37 +94,6 @@ function semanticIssues(task: {
 }
 
 export type Task = z.output<typeof taskSchema>;
-
-/** The reference's `qa_type` values and ours, mapped to an answer type. */
-const ANSWER_TYPE_ALIASES: Record<string, AnswerType> = {
-  single_choice: "single_choice",
-  single: "single_choice",
-  mcq: "single_choice",
-  single_mcq: "single_choice",
-  choice: "single_choice",
-  "single-answer": "single_choice",
-  multiple_choice: "multiple_choice",
-  multi: "multiple_choice",
-  multi_mcq: "multiple_choice",
-  multi_choice: "multiple_choice",
-  multiple: "multiple_choice",
-  "multi-answer": "multiple_choice",
-  open_ended: "open_ended",
-  open: "open_ended",
-  "open-ended": "open_ended",
-  free_form: "open_ended",
-  math: "math",
-  numeric: "numeric",
-  number: "numeric",
-  instruction_following: "instruction_following",
-  ifeval: "instruction_following",
-};
-
-export function normalizeAnswerType(value: string): AnswerType | undefined {
-  return ANSWER_TYPE_ALIASES[value.trim().toLowerCase().replace(/\s+/g, "_")];
-}
-
-export const ACCEPTED_ANSWER_TYPES = Object.keys(ANSWER_TYPE_ALIASES).join(", ");
 
 /** Which of a row's fields hold each task field, for data with other names. */
 export type ColumnMapping = Partial<
@@ -264,18 +227,12 @@ export function taskFromRow(row: unknown, mapping: ColumnMapping = {}): Task {
   }
   const instructions = instructionsOf(record, problems);
   const [answerTypeField, rawAnswerType] = pick(record, "answerType", mapping);
-  const answerType =
-    typeof rawAnswerType === "string"
-      ? normalizeAnswerType(rawAnswerType)
-      : rawAnswerType === undefined && instructions !== undefined
-        ? "instruction_following"
-        : undefined;
-  if (!answerType) {
-    problems.push({
-      field: answerTypeField,
-      message: `${rawAnswerType === undefined ? "is missing" : `${JSON.stringify(rawAnswerType)} is not known`}; use one of ${ACCEPTED_ANSWER_TYPES}`,
-    });
-  }
+  const read: { answerType: AnswerType } | { problem: string } =
+    rawAnswerType === undefined && instructions !== undefined
+      ? { answerType: "instruction_following" }
+      : readAnswerType(rawAnswerType);
+  const answerType = "answerType" in read ? read.answerType : undefined;
+  if ("problem" in read) problems.push({ field: answerTypeField, message: read.problem });
   const [, rawTruth] = pick(record, "groundTruth", mapping);
   const groundTruth =
     typeof rawTruth === "number" || typeof rawTruth === "boolean" ? String(rawTruth) : rawTruth;

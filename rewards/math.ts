@@ -1,6 +1,7 @@
 /**
- * Math equivalence on the last `\boxed{}` (nested braces) or the plain answer. The answer and the
- * truth are normalized (spacing commands, `\left`/`\right`, `\dfrac`/`\tfrac`/`\frac12`, units
+ * Math equivalence on the answer's final value: the last `\boxed{}` (nested braces), the plain
+ * expression, or the value a sentence states ("so the result is 42"; `math-answer.ts`). The
+ * truth is its last `\boxed{}` or its whole text. Both are normalized (spacing commands, `\left`/`\right`, `\dfrac`/`\tfrac`/`\frac12`, units
  * and `\text{}`, degrees, thousands separators, `x = ` prefixes), split into structure
  * (intervals keep their brackets, tuples their order, sets and bare comma lists are unordered),
  * and each element compared by numeric evaluation: exactly-ish for constants, at random points
@@ -10,6 +11,7 @@
  */
 import { casEqual } from "./cas.js";
 import { lastBoxed } from "./choice.js";
+import { extractMathAnswer } from "./math-answer.js";
 import { type Expr, MathParseError, evaluate, parseMath, variablesOf } from "./math-expression.js";
 import type { ScoreInput, ScoreResult } from "./types.js";
 
@@ -19,7 +21,10 @@ const REL_TOL = 1e-6;
 const ABS_TOL = 1e-12;
 const RANDOM_POINTS = 6;
 
-/** The final answer: the last `\boxed{}` (or `\fbox{}`), else the whole text. */
+/**
+ * A truth's final answer: the last `\boxed{}` (or `\fbox{}`), else the whole text. Truths are not
+ * searched like answers: "grew 12% in 2019" is the truth as written, not 2019.
+ */
 export function finalAnswer(text: string): string {
   return lastBoxed(text.replace(/\\fbox\{/g, "\\boxed{")) ?? text;
 }
@@ -216,12 +221,15 @@ function sameValue(answer: string, truth: string): boolean {
 
 /** Whether the answer's final value equals the truth's. */
 export function mathEquivalent(answer: string, truth: string): boolean {
-  return sameValue(normalizeMath(finalAnswer(answer)), normalizeMath(finalAnswer(truth)));
+  return sameValue(
+    normalizeMath(extractMathAnswer(answer).text),
+    normalizeMath(finalAnswer(truth)),
+  );
 }
 
 export function scoreMath(input: ScoreInput): ScoreResult {
   if (input.answer.trim() === "") return { reward: 0, details: { reason: "empty answer" } };
-  const final = finalAnswer(input.answer);
+  const final = extractMathAnswer(input.answer).text;
   if (final.length > MATH_ANSWER_CAP) {
     return { reward: 0, details: { reason: `final answer over ${MATH_ANSWER_CAP} characters` } };
   }
