@@ -155,6 +155,9 @@ export class DockerBackend {
   }
 }
 
+/** How long a vanished container's death event is waited for before it is attributed. */
+const DEATH_EVENT_WAIT_MS = 3000;
+
 export class DockerSandbox implements Sandbox {
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -213,6 +216,22 @@ export class DockerSandbox implements Sandbox {
 
   /** How the container died, from the engine's events (kept for after AutoRemove). */
   private death?: ContainerDeath;
+  private readonly deathWaiters: (() => void)[] = [];
+
+  /**
+   * The death event, waited for up to `ms`: under load AutoRemove can take the container before
+   * its events arrive, and without them an OOM kill would read as a removal from outside.
+   */
+  private async deathEvent(ms: number): Promise<ContainerDeath | undefined> {
+    if (this.death) return this.death;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.deathWaiters.push(resolve);
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    return this.death;
+  }
 
   /**
    * The engine says the container died: end the command in flight now, since its exec stream
@@ -220,6 +239,7 @@ export class DockerSandbox implements Sandbox {
    */
   containerDied(death: ContainerDeath): void {
     this.death = death;
+    for (const waiter of this.deathWaiters.splice(0)) waiter();
     this.runner?.close();
     this.inFlight?.abort();
   }
@@ -395,7 +415,8 @@ export class DockerSandbox implements Sandbox {
         );
       }
       // AutoRemove may have taken the container before we looked: the death event remembers.
-      return this.attributeDeath(this.death?.exitCode, this.death?.oom ?? false, true);
+      const death = await this.deathEvent(DEATH_EVENT_WAIT_MS);
+      return this.attributeDeath(death?.exitCode, death?.oom ?? false, true);
     }
     if (state.Running) return true;
     return this.attributeDeath(
