@@ -3,6 +3,7 @@
  * bench/results/NAME.json; each compares against a baseline measured in the same run.
  */
 import { runBridgeBenchmark } from "./bridge.js";
+import { runEndpointBenchmark } from "./endpoint.js";
 import { runEpisodeBenchmark } from "./episode.js";
 import { runEvalBenchmark } from "./eval.js";
 import { runExecBenchmark } from "./exec.js";
@@ -18,6 +19,7 @@ const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   bridge: runBridgeBenchmark,
   farm: runFarmBenchmark,
   eval: runEvalBenchmark,
+  endpoint: runEndpointBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);
