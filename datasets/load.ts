@@ -20,8 +20,8 @@ export interface Shard {
 export interface LoadOptions {
   /** Row fields that hold each task field, for data with other names. */
   mapping?: ColumnMapping;
-  /** Stop at the first bad row (the default), or skip it and record it in `skipped`. */
-  onBadRow?: "stop" | "skip";
+  /** Fail at the first bad row (the default), or skip it and record it in `skipped`. */
+  onBadRow?: BadRowPolicy;
   /** Receives the rows passed over with `onBadRow: "skip"`. */
   skipped?: BadRow[];
   /** Keep only these domains. */
@@ -41,6 +41,10 @@ export interface LoadOptions {
    */
   knownIds?: Map<string, { file: string; where: string }>;
 }
+
+/** What a load does with a row that is not a valid task. */
+export const BAD_ROW_POLICIES = ["fail", "skip"] as const;
+export type BadRowPolicy = (typeof BAD_ROW_POLICIES)[number];
 
 export interface BadRow {
   file: string;

@@ -8,12 +8,12 @@
  * sandfarm dataset prompt datasets/samples/math.jsonl --id math-003 --mode llm
  */
 import { Command, Option } from "commander";
-import { readTasks } from "../../datasets/load.js";
+import { BAD_ROW_POLICIES, type BadRowPolicy, readTasks } from "../../datasets/load.js";
 import { DEFAULT_TEMPLATES, buildPrompt, loadPromptTemplates } from "../../datasets/prompts.js";
 import { DATASET_FORMATS, type DatasetFormat } from "../../datasets/rows.js";
 import type { ColumnMapping } from "../../datasets/task.js";
 import { formatReport, validateDatasets } from "../../datasets/validate.js";
-import { ConfigError } from "../../common/errors.js";
+import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 
 const MAPPED_FIELDS = ["id", "domain", "question", "documents", "groundTruth", "answerType"];
 
@@ -55,17 +55,27 @@ export function datasetCommand(): Command {
       ),
     )
     .option("--json", "print the report as one JSON object")
+    .addOption(
+      new Option(
+        "--on-bad-row <policy>",
+        "fail: bad rows make the exit status 1; skip: they are listed as skipped and the files pass",
+      )
+        .choices(BAD_ROW_POLICIES)
+        .default("fail"),
+    )
     .action(
       async (
         files: string[],
-        flags: { mapping?: string; format?: DatasetFormat; json?: boolean },
+        flags: { mapping?: string; format?: DatasetFormat; json?: boolean; onBadRow: BadRowPolicy },
       ) => {
         const report = await validateDatasets(files, {
           ...(flags.mapping ? { mapping: parseMapping(flags.mapping) } : {}),
           ...(flags.format ? { format: flags.format } : {}),
         });
         process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
-        if (report.badRows.length > 0 || report.unreadable.length > 0) process.exitCode = 1;
+        // Rows a run would skip are not a failure under skip; a file that cannot be read still is.
+        const badRowsFail = flags.onBadRow === "fail" && report.badRows.length > 0;
+        if (badRowsFail || report.unreadable.length > 0) process.exitCode = EXIT_CODES.failed;
       },
     );
   dataset

@@ -18,6 +18,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { Command, Option } from "commander";
+import { BAD_ROW_POLICIES, type BadRowPolicy } from "../../datasets/load.js";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { applyOverride, readConfigFile } from "../config/read.js";
 import { compareReports, loadReport } from "../eval/compare.js";
@@ -44,6 +45,7 @@ interface EvalFlags {
   concurrency?: number;
   limit?: number;
   domains?: string[];
+  onBadRow?: BadRowPolicy;
   set: string[];
   note: string[];
   resume?: string;
@@ -66,6 +68,7 @@ function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unkn
   if (flags.concurrency !== undefined) input.concurrency = flags.concurrency;
   if (flags.limit !== undefined) input.limit = flags.limit;
   if (flags.domains) input.domains = flags.domains;
+  if (flags.onBadRow) input.onBadRow = flags.onBadRow;
   if (flags.note.length > 0) input.notes = flags.note;
   for (const assignment of flags.set) applyOverride(input, assignment);
   const endpoint = policyEndpoint({
@@ -114,6 +117,7 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
           ["--output-dir", flags.outputDir],
           ["--limit", flags.limit],
           ["--domains", flags.domains],
+          ["--on-bad-row", flags.onBadRow],
         ] as const
       ).map(([flag, value]) => (value === undefined ? "" : flag)),
       flags.set.length > 0 ? "--set" : "",
@@ -251,6 +255,12 @@ export function evalCommand(): Command {
     )
     .option("--limit <n>", "at most this many tasks per domain", positiveInteger)
     .option("--domains <names...>", "keep only these domains")
+    .addOption(
+      new Option(
+        "--on-bad-row <policy>",
+        "a task row that is not valid: fail (stop with its file:line:field) or skip it and list it in the report",
+      ).choices(BAD_ROW_POLICIES),
+    )
     .option(
       "--set <key=value>",
       "override a config key, e.g. --set episode.maxTurns=50",

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,5 +121,55 @@ describe("a bad dataset row reaches the user as file:line:field and the user exi
       join(dir, "eval"),
     );
     expectRowError(run);
+  });
+  it("or, with onBadRow skip, is counted and listed: eval, train, dataset validate", async () => {
+    const output = join(dir, "eval-skip");
+    const evaluated = await sandfarm(
+      "eval",
+      "--tasks",
+      tasks,
+      "--mode",
+      "llm",
+      "--on-bad-row",
+      "skip",
+      "--policy-url",
+      stub.baseURL,
+      "--model",
+      "stub-model",
+      "--output-dir",
+      output,
+    );
+    expect(evaluated.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(output, "report.json"), "utf8")) as {
+      skippedRows: string[];
+      rollouts: { llm: number };
+    };
+    expect(report.rollouts.llm).toBe(3);
+    expect(report.skippedRows).toHaveLength(1);
+    expect(report.skippedRows[0]).toMatch(new RegExp(`^${tasks.replace(/[/.]/g, "\\$&")}:4: `));
+    expect(readFileSync(join(output, "report.md"), "utf8")).toContain(
+      "## Skipped task rows (1, onBadRow: skip)",
+    );
+
+    const config = join(dir, "train-skip.yaml");
+    writeFileSync(
+      config,
+      stringify({
+        run: { id: "skip-row", dir, mode: "llm", steps: 1 },
+        data: { train: [tasks] },
+        policy: { urls: [stub.baseURL], model: "stub-model" },
+        episode: { maxTokensPerCall: 2048, maxTotalTokens: 16384 },
+        rollout: { groupSize: 2, groupsPerStep: 1, episodes: 2 },
+      }),
+    );
+    const trained = await sandfarm("train", config, "--on-bad-row", "skip");
+    expect(trained.code).toBe(0);
+    expect(trained.stderr).toContain("1 task row(s) skipped (data.onBadRow: skip)");
+    expect(readFileSync(join(dir, "skip-row", "skipped-rows.txt"), "utf8")).toMatch(
+      new RegExp(`^${tasks.replace(/[/.]/g, "\\$&")}:4: `),
+    );
+
+    expect((await sandfarm("dataset", "validate", tasks)).code).toBe(1);
+    expect((await sandfarm("dataset", "validate", tasks, "--on-bad-row", "skip")).code).toBe(0);
   });
 });

@@ -11,7 +11,10 @@
  * sandfarm train examples/sandbox-rl.yaml --set rollout.groupSize=4
  * sandfarm train --resume runs/run-2026-11-25T10-00-00-000Z
  */
-import { Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { BAD_ROW_POLICIES, type BadRowPolicy, describeBadRow } from "../../datasets/load.js";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { readConfigFile } from "../config/read.js";
 import { type FarmConfig, parseFarmConfig } from "../config/train.js";
@@ -31,6 +34,7 @@ import {
 
 interface TrainFlags {
   set: string[];
+  onBadRow?: BadRowPolicy;
   resume?: string;
   doctor: boolean;
 }
@@ -54,6 +58,9 @@ function statusLine(progress: FarmProgress): string {
   );
 }
 
+/** Where a run lists the task rows it skipped. */
+const SKIPPED_ROWS_FILE = "skipped-rows.txt";
+
 /** The file with `--set` applied; a policy the file does not name comes from the environment. */
 function trainConfig(path: string, overrides: readonly string[]): FarmConfig {
   const input = readConfigFile(path, overrides);
@@ -74,7 +81,7 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
     );
   if (!flags.resume && !configPath)
     throw new ConfigError("give a config file (e.g. examples/sandbox-rl.yaml) or --resume RUN_DIR");
-  if (flags.resume && flags.set.length > 0)
+  if (flags.resume && (flags.set.length > 0 || flags.onBadRow))
     throw new ConfigError(
       "--set cannot change a resumed run: its config is fixed in RUN_DIR/config.json",
     );
@@ -85,7 +92,14 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
   // Fitting the endpoint happens before the run directory exists: shown now, logged once it does.
   const warnings: LogEntry[] = [];
   const run = await launchTraining({
-    ...(configPath ? { config: trainConfig(configPath, flags.set) } : {}),
+    ...(configPath
+      ? {
+          config: trainConfig(configPath, [
+            ...(flags.onBadRow ? [`data.onBadRow=${flags.onBadRow}`] : []),
+            ...flags.set,
+          ]),
+        }
+      : {}),
     ...(flags.resume ? { resumeDir: flags.resume } : {}),
     skipDoctor: !flags.doctor,
     onEvent: (event) => {
@@ -134,6 +148,16 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
         ]);
       }
     }
+    if (run.skippedRows.length > 0) {
+      const listed = join(run.runDir, SKIPPED_ROWS_FILE);
+      writeFileSync(listed, `${run.skippedRows.map(describeBadRow).join("\n")}\n`);
+      log.write({
+        event: "skipped_rows",
+        message: `warning: ${run.skippedRows.length} task row(s) skipped (data.onBadRow: skip); listed in ${listed}`,
+        fields: { count: run.skippedRows.length, file: listed },
+        level: "warn",
+      });
+    }
     log.write(finishEntry(run.runDir, outcome));
     process.stdout.write(`${JSON.stringify({ runDir: run.runDir, ...outcome })}\n`);
     process.exitCode = EXIT_CODE_OF[outcome.status];
@@ -158,6 +182,12 @@ export function trainCommand(): Command {
       [] as string[],
     )
     .option("--resume <run-dir>", "continue the run in this directory")
+    .addOption(
+      new Option(
+        "--on-bad-row <policy>",
+        "a task row that is not valid: fail (stop with its file:line:field) or skip it (data.onBadRow)",
+      ).choices(BAD_ROW_POLICIES),
+    )
     .option("--no-doctor", "skip the policy endpoint's preflight")
     .action(train);
 }

@@ -14,6 +14,7 @@ import { readConfigFile } from "./read.js";
 import {
   episodeSchema,
   niceSchema,
+  onBadRowSchema,
   policySchema,
   rewardsSchema,
   sandboxSectionSchema,
@@ -38,6 +39,7 @@ export const evalConfigSchema = z.strictObject({
     .default({})
     .describe("Column renames: task field -> file column."),
   domains: z.array(z.string()).default([]).describe("Keep only these domains; empty keeps all."),
+  onBadRow: onBadRowSchema,
   limit: z
     .number()
     .int()

@@ -8,6 +8,7 @@
  * const trainSchema = z.strictObject({ policy: policySchema, episode: episodeSchema, ... });
  */
 import { z } from "zod";
+import { BAD_ROW_POLICIES } from "../../datasets/load.js";
 import { ADVANTAGE_ESTIMATORS } from "../../rewards/advantages.js";
 import { samplingSchema } from "./sampling.js";
 import { sandboxConfigSchema } from "../sandbox/config.js";
@@ -25,6 +26,14 @@ export const niceSchema = z
   .default(NICE_DEFAULT)
   .describe(
     "Scheduling priority of sandfarm's session while it runs (root or CAP_SYS_NICE), so loaded sandboxes do not starve its event loop; 0 leaves it alone.",
+  );
+
+/** What a run does with a task row that is not valid: stop with its file:line:field, or skip it. */
+export const onBadRowSchema = z
+  .enum(BAD_ROW_POLICIES)
+  .default("fail")
+  .describe(
+    "A task row that is not valid: fail (stop with its file:line:field) or skip (count it, list it in the run's report).",
   );
 
 export const policySchema = z.strictObject({

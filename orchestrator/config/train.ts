@@ -17,6 +17,7 @@ import { readConfigFile } from "./read.js";
 import {
   episodeSchema,
   niceSchema,
+  onBadRowSchema,
   policySchema,
   rewardsSchema,
   sandboxSectionSchema,
@@ -54,6 +55,7 @@ const dataSchema = z.strictObject({
   domains: z.array(z.string()).default([]).describe("Keep only these domains; empty keeps all."),
   epochs: whole(1).default(1).describe("Passes over the training data."),
   shuffleBuffer: whole(1).default(10_000).describe("Rows in the seeded shuffle buffer."),
+  onBadRow: onBadRowSchema,
 });
 
 const rolloutSchema = z

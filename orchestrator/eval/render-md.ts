@@ -179,6 +179,11 @@ export function renderReportMarkdown(report: EvalReport): string {
       : []),
   ];
   parts.push(`${facts.join("\n")}\n`);
+  if (report.skippedRows && report.skippedRows.length > 0)
+    parts.push(
+      `## Skipped task rows (${report.skippedRows.length}, onBadRow: skip)\n\n` +
+        `${report.skippedRows.map((row) => `- ${row}`).join("\n")}\n`,
+    );
   parts.push(`## Scores by domain (%)\n\n${scoreTable(report)}`);
   if (Object.keys(report.capability_usage).length > 0)
     parts.push(`## Capability usage (sandbox mode, % of turns)\n\n${capabilityTable(report)}`);

@@ -107,6 +107,8 @@ export interface ReportMeta {
   scoring?: { judge: string | null; routes: Record<string, string> };
   /** Free-form notes printed at the top of the report (e.g. "the policy is the stub"). */
   notes?: string[];
+  /** Task rows passed over with `onBadRow: skip`, each as `FILE:LINE: field: problem`. */
+  skippedRows?: string[];
 }
 
 export interface EvalReport {
@@ -121,6 +123,8 @@ export interface EvalReport {
   taskFiles: { file: string; sha256: string; tasks: number }[];
   scoring: { judge: string | null; routes: Record<string, string> } | null;
   notes: string[];
+  /** Task rows passed over with `onBadRow: skip` (absent in older reports). */
+  skippedRows?: string[];
   /** Rollouts by mode: scored + failed. */
   rollouts: Partial<Record<Mode, number>>;
   domains: Record<string, Partial<Record<Mode, ModeSummary>> & { gain: number | null }>;
@@ -359,6 +363,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     taskFiles: meta.taskFiles ?? [],
     scoring: meta.scoring ?? null,
     notes: meta.notes ?? [],
+    skippedRows: meta.skippedRows ?? [],
     rollouts,
     domains,
     overall,

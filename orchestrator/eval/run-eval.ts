@@ -26,7 +26,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { readTasks } from "../../datasets/load.js";
+import { type BadRow, describeBadRow, readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
 import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/route.js";
 import { runEpisode } from "../agent/episode.js";
@@ -167,6 +167,8 @@ interface LoadedTasks {
   perFile: number[];
   /** Each file's SHA-256 when the run (re)started. */
   sha256: string[];
+  /** Rows passed over with `onBadRow: skip`, each as `FILE:LINE: field: problem`. */
+  skipped: string[];
 }
 
 async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
@@ -182,6 +184,7 @@ async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
     config.tasks.map(async (file) => (await fingerprint(file)).sha256),
   );
   const perDomain = new Map<string, number>();
+  const skipped: BadRow[] = [];
   // One id space across the files: a duplicate id names both places.
   const knownIds = new Map<string, { file: string; where: string }>();
   for (const file of config.tasks) {
@@ -189,6 +192,8 @@ async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
     for await (const task of readTasks(file, {
       mapping: config.mapping,
       knownIds,
+      onBadRow: config.onBadRow,
+      skipped,
       ...(config.domains.length > 0 ? { domains: config.domains } : {}),
     })) {
       const count = perDomain.get(task.domain) ?? 0;
@@ -203,7 +208,7 @@ async function loadTasks(config: EvalConfig): Promise<LoadedTasks> {
     throw new ConfigError(
       `no tasks in ${config.tasks.join(", ")}${config.domains.length > 0 ? ` for domains ${config.domains.join(", ")}` : ""}`,
     );
-  return { tasks, perFile, sha256 };
+  return { tasks, perFile, sha256, skipped: skipped.map(describeBadRow) };
 }
 
 /** The report's header facts; the same on a resumed run (they come from the files). */
@@ -228,6 +233,7 @@ function reportMeta(
       routes: config.rewards.judge ? EVALUATION_DOMAIN_ROUTES : DEFAULT_DOMAIN_ROUTES,
     },
     notes: config.notes,
+    skippedRows: loaded.skipped,
   };
 }
 

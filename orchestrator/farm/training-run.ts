@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../../common/errors.js";
-import { readTasks } from "../../datasets/load.js";
+import { type BadRow, readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { BridgeOptionError, BridgeServer } from "../../trainer-bridge/server.js";
@@ -57,6 +57,8 @@ export interface LaunchOptions {
 
 export interface TrainingRun {
   farm: Farm;
+  /** Task rows passed over with `data.onBadRow: skip`, filled as the data is read. */
+  skippedRows: BadRow[];
   runDir: string;
   runId: string;
   config: FarmConfig;
@@ -210,12 +212,19 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     closers.push(() => spool.close());
 
     const validationTasks: Task[] = [];
-    for await (const task of readTasks(config.data.validation, { mapping: config.data.mapping }))
+    const skippedRows: BadRow[] = [];
+    for await (const task of readTasks(config.data.validation, {
+      mapping: config.data.mapping,
+      onBadRow: config.data.onBadRow,
+      skipped: skippedRows,
+    }))
       validationTasks.push(task);
     const tasks = await TaskCursor.open(
       config.data.train,
       {
         mapping: config.data.mapping,
+        onBadRow: config.data.onBadRow,
+        skipped: skippedRows,
         ...(config.data.domains.length > 0 ? { domains: config.data.domains } : {}),
         epochs: config.data.epochs,
         shuffle: { seed: config.run.seed, bufferSize: config.data.shuffleBuffer },
@@ -310,6 +319,7 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     });
     return {
       farm,
+      skippedRows,
       runDir,
       runId,
       config,
