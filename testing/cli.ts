@@ -29,3 +29,26 @@ export function sandfarmWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Prom
     );
   });
 }
+
+/** `sandfarm eval` in plain LLM mode over `tasks` against one policy: the arguments. */
+export function llmEvalArgs(
+  tasks: string,
+  policyUrl: string,
+  outputDir: string,
+  ...extra: string[]
+): string[] {
+  return [
+    "eval",
+    "--tasks",
+    tasks,
+    "--mode",
+    "llm",
+    "--policy-url",
+    policyUrl,
+    "--model",
+    "stub-model",
+    "--output-dir",
+    outputDir,
+    ...extra,
+  ];
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { sandfarm } from "../../testing/cli.js";
+import { llmEvalArgs, sandfarm } from "../../testing/cli.js";
 import { readRunLines, writeRlTasks } from "../../testing/farm-runs.js";
 import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/index.js";
 import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
@@ -44,19 +44,7 @@ describe("a default vLLM deployment (32,768 context) with no flags", () => {
 
   it("eval runs, warns once, and sends one request per model call", async () => {
     const output = join(dir, "eval");
-    const run = await sandfarm(
-      "eval",
-      "--tasks",
-      tasks,
-      "--mode",
-      "llm",
-      "--policy-url",
-      served.baseURL,
-      "--model",
-      "stub-model",
-      "--output-dir",
-      output,
-    );
+    const run = await sandfarm(...llmEvalArgs(tasks, served.baseURL, output));
     expect(run.code).toBe(0);
     expect(run.stderr.split(WARNING)).toHaveLength(2);
     const report = JSON.parse(readFileSync(join(output, "report.json"), "utf8")) as {
@@ -123,35 +111,17 @@ describe("a default vLLM deployment (32,768 context) with no flags", () => {
   });
 
   it("a server that does not report its context is a user error, or fitted to the given one", async () => {
-    const missing = await sandfarm(
-      "eval",
-      "--tasks",
-      tasks,
-      "--mode",
-      "llm",
-      "--policy-url",
-      silent.baseURL,
-      "--model",
-      "stub-model",
-      "--output-dir",
-      join(dir, "silent"),
-    );
+    const missing = await sandfarm(...llmEvalArgs(tasks, silent.baseURL, join(dir, "silent")));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("set policy.contextTokens");
     const given = await sandfarm(
-      "eval",
-      "--tasks",
-      tasks,
-      "--mode",
-      "llm",
-      "--policy-url",
-      silent.baseURL,
-      "--model",
-      "stub-model",
-      "--set",
-      "policy.contextTokens=20000",
-      "--output-dir",
-      join(dir, "given"),
+      ...llmEvalArgs(
+        tasks,
+        silent.baseURL,
+        join(dir, "given"),
+        "--set",
+        "policy.contextTokens=20000",
+      ),
     );
     expect(given.code).toBe(0);
     expect(given.stderr).toContain("the model's context of 20000 tokens; episodes use 20000");

@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { ConfigError, EXIT_CODES, InfrastructureError, ModelError } from "../../common/errors.js";
 import { DatasetError } from "../../datasets/load.js";
 import { JudgeUnavailableError } from "../../rewards/judge.js";
-import { sandfarm } from "../../testing/cli.js";
+import { llmEvalArgs, sandfarm } from "../../testing/cli.js";
 import { writeRlTasks } from "../../testing/farm-runs.js";
 import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/index.js";
 import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
@@ -107,37 +107,13 @@ describe("a bad dataset row reaches the user as file:line:field and the user exi
   });
 
   it("during eval", async () => {
-    const run = await sandfarm(
-      "eval",
-      "--tasks",
-      tasks,
-      "--mode",
-      "llm",
-      "--policy-url",
-      stub.baseURL,
-      "--model",
-      "stub-model",
-      "--output-dir",
-      join(dir, "eval"),
-    );
+    const run = await sandfarm(...llmEvalArgs(tasks, stub.baseURL, join(dir, "eval")));
     expectRowError(run);
   });
   it("or, with onBadRow skip, is counted and listed: eval, train, dataset validate", async () => {
     const output = join(dir, "eval-skip");
     const evaluated = await sandfarm(
-      "eval",
-      "--tasks",
-      tasks,
-      "--mode",
-      "llm",
-      "--on-bad-row",
-      "skip",
-      "--policy-url",
-      stub.baseURL,
-      "--model",
-      "stub-model",
-      "--output-dir",
-      output,
+      ...llmEvalArgs(tasks, stub.baseURL, output, "--on-bad-row", "skip"),
     );
     expect(evaluated.code).toBe(0);
     const report = JSON.parse(readFileSync(join(output, "report.json"), "utf8")) as {
