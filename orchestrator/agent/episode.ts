@@ -14,7 +14,7 @@ import { type PromptTemplates, SANDBOX_PATHS, buildPrompt } from "../../datasets
 import type { Task } from "../../datasets/task.js";
 import type { StopReason } from "../../rewards/route.js";
 import { InfrastructureError } from "../../common/errors.js";
-import { EPISODE_DEFAULTS, POLICY_DEFAULTS } from "../config/defaults.js";
+import { EPISODE_DEFAULTS } from "../config/defaults.js";
 import { SandboxLostError, SandboxPathError } from "../sandbox/errors.js";
 import { nextTurn } from "../util/event-loop-turns.js";
 import {
@@ -231,7 +231,7 @@ class EpisodeRun {
         `the prompt alone is ${counted} tokens; the model's context is ${context}`,
       );
     const left = this.maxTotalTokens - counted;
-    if (left < POLICY_DEFAULTS.minCompletionTokens)
+    if (left < this.services.policy.options.minCompletionTokens)
       throw new EpisodeStop(
         "token_budget",
         `${Math.max(0, left)} tokens of the conversation's budget are left after a ${counted}-token prompt`,

@@ -11,7 +11,7 @@
  */
 import { Command } from "commander";
 import { ConfigError, SandfarmError } from "../../common/errors.js";
-import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
+import { EPISODE_DEFAULTS, MIN_CONTEXT_TOKENS } from "../config/defaults.js";
 import { episodeSchema } from "../config/sections.js";
 import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
@@ -34,7 +34,12 @@ async function episodeLimitsCheck(
   flags: DoctorFlags & { policyUrl: string; model: string },
 ): Promise<DoctorCheck> {
   const episode = episodeSchema.parse(
-    flags.maxTotalTokens ? { maxTotalTokens: flags.maxTotalTokens } : {},
+    flags.maxTotalTokens
+      ? {
+          maxTotalTokens: flags.maxTotalTokens,
+          maxTokensPerCall: Math.min(flags.maxTotalTokens, EPISODE_DEFAULTS.maxTokensPerCall),
+        }
+      : {},
   );
   try {
     const fitted = await fitToEndpoint(

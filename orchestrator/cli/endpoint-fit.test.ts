@@ -42,6 +42,27 @@ describe("a default vLLM deployment (32,768 context) with no flags", () => {
     );
   });
 
+  it("doctor fits a smaller budget as given, and an unreachable server is infrastructure", async () => {
+    const smaller = await sandfarm(
+      "doctor",
+      "--policy-url",
+      served.baseURL,
+      "--model",
+      "stub-model",
+      "--max-total-tokens",
+      "16384",
+    );
+    expect(smaller.code).toBe(0);
+    expect(smaller.stdout).toContain("episodes use maxTotalTokens 16384, maxTokensPerCall 16384");
+    const gone = await sandfarm(
+      ...llmEvalArgs(tasks, "http://127.0.0.1:9/v1", join(dir, "gone"), "--no-doctor"),
+    );
+    expect(gone.code).toBe(4);
+    expect(gone.stderr).toContain(
+      "cannot read the served context from http://127.0.0.1:9/v1/models",
+    );
+  });
+
   it("eval runs, warns once, and sends one request per model call", async () => {
     const output = join(dir, "eval");
     const run = await sandfarm(...llmEvalArgs(tasks, served.baseURL, output));

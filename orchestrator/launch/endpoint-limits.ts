@@ -11,7 +11,7 @@
  * for (const warning of fitted.warnings) log.warn(warning);
  * runEpisode(task, mode, services, identity, episodeOptionsFor(config.episode, { fitted }));
  */
-import { ConfigError } from "../../common/errors.js";
+import { ConfigError, InfrastructureError } from "../../common/errors.js";
 import type { EpisodeSection } from "../config/sections.js";
 import { policyApiKey } from "../policy/endpoint-env.js";
 import { JsonHttp } from "../policy/http.js";
@@ -45,11 +45,7 @@ async function replicaContext(
   try {
     body = await http.request("GET", `${url}/models`, undefined, { timeoutMs: 10_000 });
   } catch (error) {
-    throw new ConfigError(
-      `cannot read the served context from ${url}/models (${(error as Error).message}); ` +
-        "start the server, check --policy-url, or set policy.contextTokens",
-      { cause: error },
-    );
+    throw new ModelsUnreadable(url, error);
   }
   const cards = (
     body as { data?: { id?: unknown; parent?: unknown; max_model_len?: unknown }[] } | undefined
@@ -72,6 +68,17 @@ async function replicaContext(
   );
 }
 
+/** `/v1/models` did not answer: the server's fault, unless a configured context makes it moot. */
+class ModelsUnreadable extends InfrastructureError {
+  constructor(url: string, cause: unknown) {
+    super(
+      `cannot read the served context from ${url}/models (${(cause as Error).message}); ` +
+        "start the server and check --policy-url, or set policy.contextTokens",
+      { cause },
+    );
+  }
+}
+
 /** The smallest context the replicas serve, or the configured fallback. */
 export async function servedContext(
   policy: EndpointPolicy,
@@ -80,9 +87,17 @@ export async function servedContext(
     authorization: `Bearer ${policy.apiKey ?? policyApiKey().value}`,
   });
   try {
-    const contexts = await Promise.all(
-      policy.urls.map((url) => replicaContext(http, url, policy.model)),
-    );
+    let contexts: (number | undefined)[];
+    try {
+      contexts = await Promise.all(
+        policy.urls.map((url) => replicaContext(http, url, policy.model)),
+      );
+    } catch (error) {
+      // A server without a readable /models still works when the context is configured.
+      if (error instanceof ModelsUnreadable && policy.contextTokens !== undefined)
+        return { tokens: policy.contextTokens, source: "policy.contextTokens" };
+      throw error;
+    }
     const known = contexts.filter((tokens): tokens is number => tokens !== undefined);
     if (known.length === contexts.length) return { tokens: Math.min(...known), source: "server" };
     if (policy.contextTokens !== undefined)

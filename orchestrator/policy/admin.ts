@@ -10,6 +10,7 @@
  * const control = new VllmPolicyControl(policy);
  * const updates = new PolicyUpdates(control, { pauseMode: "keep" });
  */
+import { policyApiKey } from "./endpoint-env.js";
 import type {
   PauseMode,
   PolicyControl,
@@ -32,7 +33,7 @@ export class VllmPolicyControl implements PolicyControl {
     private readonly policy: PolicyClient,
     private readonly options: VllmPolicyControlOptions = {},
   ) {
-    const apiKey = options.apiKey ?? process.env.SANDFARM_POLICY_API_KEY;
+    const apiKey = options.apiKey ?? policyApiKey().value;
     this.headers = {
       "content-type": "application/json",
       ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),

@@ -281,6 +281,7 @@ export class PolicyClient {
 
   close(): void {
     this.router.close();
+    this.http.close();
   }
 
   /**
@@ -330,6 +331,9 @@ export class PolicyClient {
       ...(templateKwargs !== undefined ? { chat_template_kwargs: templateKwargs } : {}),
     };
     const remaining = request.deadline === undefined ? Infinity : request.deadline - Date.now();
+    // Counted as load, as a chat request is: the pick makes the rollout stick here, and
+    // rollouts starting together must still spread over the replicas.
+    replica.inFlight++;
     try {
       const reply = (await this.http.request("POST", `${serverRoot(replica.url)}/tokenize`, body, {
         timeoutMs: Math.max(1, Math.min(this.options.requestTimeoutMs, remaining)),
@@ -342,6 +346,8 @@ export class PolicyClient {
       const status = statusOf(error);
       if (status === 404 || status === 405 || status === 501) this.tokenizeUnsupported = true;
       return undefined;
+    } finally {
+      replica.inFlight--;
     }
   }
 

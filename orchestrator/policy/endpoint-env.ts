@@ -1,7 +1,8 @@
 /**
  * Where the policy is and how to authenticate, read the way the OpenAI SDK's users expect, by one
- * function every command uses (`run`, `eval`, `train`, `doctor`, `bridge serve`, and the client
- * itself for the key):
+ * function every command uses (`run`, `eval`, `train`, `doctor`; the client and the vLLM admin
+ * routes for the key; `bridge serve` takes its replicas from flags only, since naming one turns
+ * policy updates on):
  * - the URL: the flag, else the config, else `SANDFARM_POLICY_URL`, else `OPENAI_BASE_URL`;
  * - the model: the flag, else the config, else `SANDFARM_POLICY_MODEL`;
  * - the key: `SANDFARM_POLICY_API_KEY`, else `OPENAI_API_KEY`, else `EMPTY` (what vLLM accepts
@@ -73,11 +74,15 @@ export function policyEndpoint(
     ...given.names,
   };
   const envUrl = fromEnv(URL_VARIABLES, env);
+  // A config is user input: a lone string is not a list of URLs (zod then says so).
+  const configUrls: readonly string[] | undefined = Array.isArray(given.configUrls)
+    ? given.configUrls
+    : undefined;
   const urls =
     given.flagUrls && given.flagUrls.length > 0
       ? { value: [...given.flagUrls], source: names.flagUrls }
-      : given.configUrls && given.configUrls.length > 0
-        ? { value: [...given.configUrls], source: names.configUrls }
+      : configUrls && configUrls.length > 0
+        ? { value: [...configUrls], source: names.configUrls }
         : envUrl
           ? { value: [envUrl.value.replace(/\/+$/, "")], source: envUrl.source }
           : undefined;

@@ -225,11 +225,15 @@ export class DockerSandbox implements Sandbox {
   private async deathEvent(ms: number): Promise<ContainerDeath | undefined> {
     if (this.death) return this.death;
     let timer: NodeJS.Timeout | undefined;
+    let waiter: (() => void) | undefined;
     await new Promise<void>((resolve) => {
+      waiter = resolve;
       this.deathWaiters.push(resolve);
       timer = setTimeout(resolve, ms);
     });
     clearTimeout(timer);
+    const index = this.deathWaiters.indexOf(waiter!);
+    if (index !== -1) this.deathWaiters.splice(index, 1);
     return this.death;
   }
 
