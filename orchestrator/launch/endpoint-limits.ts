@@ -15,6 +15,7 @@ import { ConfigError, InfrastructureError } from "../../common/errors.js";
 import type { EpisodeSection } from "../config/sections.js";
 import { policyApiKey } from "../policy/endpoint-env.js";
 import { JsonHttp } from "../policy/http.js";
+import { contextOfModel } from "../policy/model-cards.js";
 
 export interface FittedEpisode {
   /** The limits episodes run under. */
@@ -57,15 +58,7 @@ async function replicaContext(
       `${url} does not serve the model '${model}' (served: ${served || "none"}); give one of those`,
     );
   }
-  const contextOf = (entry: { max_model_len?: unknown } | undefined) =>
-    typeof entry?.max_model_len === "number" && entry.max_model_len > 0
-      ? entry.max_model_len
-      : undefined;
-  // vLLM lists a LoRA adapter with its base model as `parent` and no context of its own.
-  return (
-    contextOf(card) ??
-    (card.parent ? contextOf(cards!.find((entry) => entry.id === card.parent)) : undefined)
-  );
+  return contextOfModel(cards!, model);
 }
 
 /** `/v1/models` did not answer: the server's fault, unless a configured context makes it moot. */

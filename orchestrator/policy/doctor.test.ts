@@ -22,6 +22,15 @@ describe("the policy endpoint preflight", () => {
       ["tool calling", true],
     ]);
     expect(byName(checks)["context length"]!.detail).toBe("65536 tokens");
+    // A LoRA adapter's card has no context of its own: its base model's is the one.
+    const loaded = await fetch(`${server.baseURL}/load_lora_adapter`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ lora_name: "adapter-1", lora_path: "/ckpt/1" }),
+    });
+    expect(loaded.status).toBe(200);
+    const adapter = byName(await checkPolicyEndpoint({ url: server.baseURL, model: "adapter-1" }));
+    expect(adapter["context length"]).toMatchObject({ ok: true, detail: "65536 tokens" });
   });
 
   it("names each failure with its fix", async () => {

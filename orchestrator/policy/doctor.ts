@@ -10,6 +10,7 @@
  */
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
 import { policyApiKey } from "./endpoint-env.js";
+import { contextOfModel } from "./model-cards.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
 import { EXECUTE_BASH, toolDefinitions } from "../tools/definitions.js";
 
@@ -110,7 +111,7 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
         },
   );
   if (!card) return checks;
-  const context = card.max_model_len;
+  const context = contextOfModel(cards, options.model);
   const minimum = options.minContextTokens ?? MIN_CONTEXT_TOKENS;
   checks.push(
     typeof context !== "number"
