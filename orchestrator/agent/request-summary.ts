@@ -21,31 +21,43 @@ export interface RequestSummary {
   tokenizePerCall: number;
 }
 
+type RequestCounts = Pick<RequestSummary, "calls" | "chat" | "overflowRetries" | "tokenize">;
+
+/** Counts added up, with the per-call rates of the total. */
+export function combineRequests(parts: readonly RequestCounts[]): RequestSummary {
+  const total = { calls: 0, chat: 0, overflowRetries: 0, tokenize: 0 };
+  for (const part of parts) {
+    total.calls += part.calls;
+    total.chat += part.chat;
+    total.overflowRetries += part.overflowRetries;
+    total.tokenize += part.tokenize;
+  }
+  const per = (value: number) => (total.calls === 0 ? 0 : value / total.calls);
+  return { ...total, chatPerCall: per(total.chat), tokenizePerCall: per(total.tokenize) };
+}
+
+/**
+ * What episodes asked of the server: each episode's own totals (`Episode.requests`), or, for
+ * episodes recorded before they were kept, the totals its calls give (no tokenize requests).
+ */
 export function requestSummary(
   episodes: readonly {
     calls: readonly { attempts: number; overflowRetries?: number }[];
-    requests?: { tokenize: number };
+    requests?: RequestCounts;
   }[],
 ): RequestSummary {
-  let calls = 0;
-  let chat = 0;
-  let overflowRetries = 0;
-  let tokenize = 0;
-  for (const episode of episodes) {
-    calls += episode.calls.length;
-    for (const call of episode.calls) {
-      chat += call.attempts;
-      overflowRetries += call.overflowRetries ?? 0;
-    }
-    tokenize += episode.requests?.tokenize ?? 0;
-  }
-  const per = (value: number) => (calls === 0 ? 0 : value / calls);
-  return {
-    calls,
-    chat,
-    overflowRetries,
-    tokenize,
-    chatPerCall: per(chat),
-    tokenizePerCall: per(tokenize),
-  };
+  return combineRequests(
+    episodes.map(
+      (episode) =>
+        episode.requests ?? {
+          calls: episode.calls.length,
+          chat: episode.calls.reduce((sum, call) => sum + call.attempts, 0),
+          overflowRetries: episode.calls.reduce(
+            (sum, call) => sum + (call.overflowRetries ?? 0),
+            0,
+          ),
+          tokenize: 0,
+        },
+    ),
+  );
 }

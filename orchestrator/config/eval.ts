@@ -9,8 +9,7 @@
  * const same = parseEvalConfig({ tasks: ["datasets/samples/math.jsonl"], policy: { urls: [url], model } });
  */
 import { z } from "zod";
-import { parseConfigWith } from "./parse.js";
-import { readConfigFile } from "./read.js";
+import { configKind } from "./parse.js";
 import {
   episodeSchema,
   niceSchema,
@@ -70,19 +69,16 @@ export const evalConfigSchema = z.strictObject({
 
 export type EvalConfig = z.output<typeof evalConfigSchema>;
 
-export function parseEvalConfig(input: unknown, source = "the eval config"): EvalConfig {
-  return parseConfigWith(evalConfigSchema, input, source, "sandfarm eval config");
-}
+const EVAL_CONFIG = configKind(evalConfigSchema, "sandfarm eval config", "the eval config");
 
-/** Reads a YAML eval config, applies `--set` overrides, validates. */
-export function loadEvalConfig(path: string, overrides: readonly string[] = []): EvalConfig {
-  return parseEvalConfig(readConfigFile(path, overrides), path);
-}
+/** Validates a config object; throws a `ConfigError` listing every problem. */
+export const parseEvalConfig = EVAL_CONFIG.parse;
 
-/** The JSON Schema of the eval config file. */
-export function evalConfigJsonSchema(): unknown {
-  return z.toJSONSchema(evalConfigSchema, { io: "input", unrepresentable: "any" });
-}
+/** Reads a YAML config file, applies `--set` overrides, validates. */
+export const loadEvalConfig = EVAL_CONFIG.load;
+
+/** The JSON Schema of the config file (for editors and validation elsewhere). */
+export const evalConfigJsonSchema = EVAL_CONFIG.jsonSchema;
 
 /** The modes a config runs, in report order. */
 export function modesOf(config: Pick<EvalConfig, "mode">): ("sandbox" | "llm")[] {

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../../common/errors.js";
+import { readConfigFile } from "./read.js";
 
 /** Keys that would hold a secret, and the variable the secret comes from instead. */
 const SECRET_KEYS: Record<string, string> = {
@@ -125,4 +126,26 @@ function defaultIn(schema: Wrapped | undefined, depth: number): unknown {
   const { type, defaultValue, innerType, in: inner } = schema.def;
   if (type === "default" || type === "prefault") return defaultValue;
   return defaultIn(innerType ?? inner, depth + 1);
+}
+
+/** A kind of config file: validating an object, loading a YAML file with `--set`, its JSON Schema. */
+export interface ConfigKind<Config> {
+  parse: (input: unknown, source?: string) => Config;
+  load: (path: string, overrides?: readonly string[]) => Config;
+  jsonSchema: () => unknown;
+}
+
+/** The three operations of a config kind, from its schema and its name in messages. */
+export function configKind<Schema extends z.ZodType>(
+  schema: Schema,
+  what: string,
+  defaultSource: string,
+): ConfigKind<z.output<Schema>> {
+  const parse = (input: unknown, source = defaultSource) =>
+    parseConfigWith(schema, input, source, what);
+  return {
+    parse,
+    load: (path, overrides = []) => parse(readConfigFile(path, overrides), path),
+    jsonSchema: () => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }),
+  };
 }

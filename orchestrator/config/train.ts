@@ -12,8 +12,7 @@
  */
 import { z } from "zod";
 import { BRIDGE_DEFAULTS } from "../../trainer-bridge/defaults.js";
-import { parseConfigWith } from "./parse.js";
-import { readConfigFile } from "./read.js";
+import { configKind } from "./parse.js";
 import {
   episodeSchema,
   niceSchema,
@@ -165,17 +164,13 @@ export const farmConfigSchema = z
 
 export type FarmConfig = z.output<typeof farmConfigSchema>;
 
+const TRAIN_CONFIG = configKind(farmConfigSchema, "sandfarm config", "the config");
+
 /** Validates a config object; throws a `ConfigError` listing every problem. */
-export function parseFarmConfig(input: unknown, source = "the config"): FarmConfig {
-  return parseConfigWith(farmConfigSchema, input, source, "sandfarm config");
-}
+export const parseFarmConfig = TRAIN_CONFIG.parse;
 
 /** Reads a YAML config file, applies `--set` overrides, validates. */
-export function loadFarmConfig(path: string, overrides: readonly string[] = []): FarmConfig {
-  return parseFarmConfig(readConfigFile(path, overrides), path);
-}
+export const loadFarmConfig = TRAIN_CONFIG.load;
 
 /** The JSON Schema of the config file (for editors and validation elsewhere). */
-export function farmConfigJsonSchema(): unknown {
-  return z.toJSONSchema(farmConfigSchema, { io: "input", unrepresentable: "any" });
-}
+export const farmConfigJsonSchema = TRAIN_CONFIG.jsonSchema;

@@ -9,7 +9,7 @@
  * step.addGroup(group);
  * writeLine(step.finish({ version: 1, throughput: { seconds: 12, rollouts: 64, turns: 640, tokens: 9e5 } }));
  */
-import type { RequestSummary } from "../agent/request-summary.js";
+import { type RequestSummary, combineRequests } from "../agent/request-summary.js";
 import { type Server, createServer } from "node:http";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { CAPABILITIES, type Capability } from "../agent/capabilities.js";
@@ -89,16 +89,12 @@ const std = (values: readonly number[]) => {
 };
 const round = (value: number) => Math.round(value * 1e6) / 1e6;
 
-function sumRequests(parts: readonly RequestSummary[]): RequestSummary {
-  const total = { calls: 0, chat: 0, overflowRetries: 0, tokenize: 0 };
-  for (const part of parts) {
-    total.calls += part.calls;
-    total.chat += part.chat;
-    total.overflowRetries += part.overflowRetries;
-    total.tokenize += part.tokenize;
-  }
-  const per = (value: number) => (total.calls === 0 ? 0 : round(value / total.calls));
-  return { ...total, chatPerCall: per(total.chat), tokenizePerCall: per(total.tokenize) };
+function roundedRates(summary: RequestSummary): RequestSummary {
+  return {
+    ...summary,
+    chatPerCall: round(summary.chatPerCall),
+    tokenizePerCall: round(summary.tokenizePerCall),
+  };
 }
 
 /** Collects one step's groups and reduces them. */
@@ -189,7 +185,7 @@ export class StepTally {
       staleness_mean: round(mean(staleness)),
       staleness_max: staleness.length === 0 ? 0 : Math.max(...staleness),
       merge_mismatches: rollouts.reduce((sum, rollout) => sum + rollout.mergeMismatches, 0),
-      requests: sumRequests(rollouts.map((rollout) => rollout.requests)),
+      requests: roundedRates(combineRequests(rollouts.map((rollout) => rollout.requests))),
       rollouts_per_s: round(context.throughput.rollouts / seconds),
       turns_per_s: round(context.throughput.turns / seconds),
       tokens_per_s: round(context.throughput.tokens / seconds),
