@@ -5,9 +5,11 @@ import { describe, expect, it } from "vitest";
 import { plainRows, trainingGroup, trainingRow } from "../testing/training-rows.js";
 import {
   BatchFormatError,
+  CHAT_TEMPLATE_KWARGS_KEY,
   decodeBatch,
   encodeBatch,
   joinChunks,
+  SAMPLING_KEY,
   SCHEMA_VERSION_KEY,
   ZERO_COPY_TOKENS,
 } from "./arrow.js";
@@ -35,6 +37,43 @@ describe("the TrainingRow Arrow codec", () => {
     expect(decoded.schemaVersion).toBe("1");
     expect(plainRows(decoded.rows)).toEqual(plainRows(rows));
     expect(encoded.byteLength).toBe(joinChunks(encoded.chunks).byteLength);
+  });
+
+  it("carries the run's metadata (the rollouts' sampling) in the schema, and keeps the batch's own keys", () => {
+    const rows = trainingGroup(1, { rollouts: 2, tokens: 20 });
+    const sampling = { temperature: 0.8, top_p: 1, top_k: -1 };
+    const bytes = joinChunks(
+      encodeBatch(rows, {
+        batchId: "run-3",
+        sequence: 3,
+        metadata: {
+          [SAMPLING_KEY]: JSON.stringify(sampling),
+          [CHAT_TEMPLATE_KWARGS_KEY]: '{"enable_thinking":false}',
+        },
+      }).chunks,
+    );
+    const decoded = decodeBatch(bytes);
+    expect(decoded.sampling).toEqual(sampling);
+    expect(decoded.metadata).toEqual({
+      [SCHEMA_VERSION_KEY]: "1",
+      "sandfarm.batch_id": "run-3",
+      "sandfarm.sequence": "3",
+      [SAMPLING_KEY]: JSON.stringify(sampling),
+      [CHAT_TEMPLATE_KWARGS_KEY]: '{"enable_thinking":false}',
+    });
+    // What another Arrow reader sees: the same key in the file's schema.
+    expect(tableFromIPC(bytes).schema.metadata.get(SAMPLING_KEY)).toBe(JSON.stringify(sampling));
+    expect(() =>
+      encodeBatch(rows, { batchId: "b", sequence: 1, metadata: { "sandfarm.sequence": "9" } }),
+    ).toThrow(/sandfarm.sequence is the batch's own/);
+    expect(() =>
+      decodeBatch(
+        joinChunks(
+          encodeBatch(rows, { batchId: "b", sequence: 1, metadata: { [SAMPLING_KEY]: "[1]" } })
+            .chunks,
+        ),
+      ),
+    ).toThrow(/sandfarm.sampling is not a JSON object/);
   });
 
   it("writes what a second Arrow implementation (polars) reads back to the same values", () => {

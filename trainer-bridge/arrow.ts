@@ -2,7 +2,9 @@
  * The `TrainingRow` Arrow schema and codec. A batch is one Arrow IPC *file* (random access, the
  * format pyarrow's `ipc.open_file` and polars' `read_ipc` read); the same bytes are spooled,
  * sent over gRPC and written by the file sink. Schema metadata carries
- * `sandfarm.schema_version` and the batch's identity.
+ * `sandfarm.schema_version`, the batch's identity and the run's own keys: `sandfarm.sampling`,
+ * the sampling parameters every rollout was sent with (JSON), which the trainer's importance
+ * ratio needs, and `sandfarm.chat_template_kwargs` when the run sets them.
  *
  * Encoding is zero-copy. List columns are built from the rows' own typed arrays plus offsets: a
  * row of at least `ZERO_COPY_TOKENS` tokens becomes its own Arrow record batch whose buffers are
@@ -41,6 +43,17 @@ import { UserError } from "../common/errors.js";
 export const SCHEMA_VERSION_KEY = "sandfarm.schema_version";
 export const BATCH_ID_KEY = "sandfarm.batch_id";
 export const SEQUENCE_KEY = "sandfarm.sequence";
+/** The rollouts' sampling parameters as sent (JSON), e.g. `{"temperature":1,"top_p":1,...}`. */
+export const SAMPLING_KEY = "sandfarm.sampling";
+/** The `chat_template_kwargs` every call carried (JSON), when the run sets them. */
+export const CHAT_TEMPLATE_KWARGS_KEY = "sandfarm.chat_template_kwargs";
+
+/** A batch's identity and the run's own schema metadata (keys starting `sandfarm.`). */
+export interface BatchIdentity {
+  batchId: string;
+  sequence: number;
+  metadata?: Readonly<Record<string, string>>;
+}
 
 /** A batch that cannot be encoded or decoded, with what is wrong and where. */
 export class BatchFormatError extends UserError {}
@@ -70,9 +83,14 @@ const FIELDS = [
 ];
 
 /** The schema with its metadata for one batch. */
-export function trainingRowSchema(batch?: { batchId: string; sequence: number }): Schema {
+export function trainingRowSchema(batch?: BatchIdentity): Schema {
   const metadata = new Map([[SCHEMA_VERSION_KEY, TRAINING_ROW_SCHEMA_VERSION]]);
   if (batch) {
+    for (const [key, value] of Object.entries(batch.metadata ?? {})) {
+      if (key === SCHEMA_VERSION_KEY || key === BATCH_ID_KEY || key === SEQUENCE_KEY)
+        throw new BatchFormatError(`schema metadata key ${key} is the batch's own; use another`);
+      metadata.set(key, value);
+    }
     metadata.set(BATCH_ID_KEY, batch.batchId);
     metadata.set(SEQUENCE_KEY, String(batch.sequence));
   }
@@ -185,10 +203,7 @@ export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
  * rows while the chunks are in use. Throws `BatchFormatError` when a row's per-token columns
  * disagree in length or a record batch would exceed Arrow's 32-bit list offsets.
  */
-export function encodeBatch(
-  rows: readonly TrainingRow[],
-  batch?: { batchId: string; sequence: number },
-): EncodedBatch {
+export function encodeBatch(rows: readonly TrainingRow[], batch?: BatchIdentity): EncodedBatch {
   const schema = trainingRowSchema(batch);
   const recordBatches: RecordBatch[] = [];
   let start = 0;
@@ -287,6 +302,10 @@ export interface DecodedBatch {
   schemaVersion: string;
   batchId?: string;
   sequence?: number;
+  /** Every schema metadata entry, the keys above included. */
+  metadata: Record<string, string>;
+  /** `sandfarm.sampling`, parsed: what every rollout of the batch was sampled with. */
+  sampling?: Record<string, unknown>;
 }
 
 /**
@@ -365,10 +384,24 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
   }
   const batchId = metadata.get(BATCH_ID_KEY);
   const sequence = metadata.get(SEQUENCE_KEY);
+  const sampling = metadata.get(SAMPLING_KEY);
   return {
     rows,
     schemaVersion,
+    metadata: Object.fromEntries(metadata),
+    ...(sampling === undefined ? {} : { sampling: parseJsonObject(sampling, SAMPLING_KEY) }),
     ...(batchId === undefined ? {} : { batchId }),
     ...(sequence === undefined ? {} : { sequence: Number(sequence) }),
   };
+}
+
+function parseJsonObject(text: string, key: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new BatchFormatError(`schema metadata ${key} is not a JSON object: ${text.slice(0, 80)}`);
 }

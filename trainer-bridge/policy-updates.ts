@@ -281,6 +281,8 @@ export class PolicyUpdates {
         ),
       };
     } catch (error) {
+      // The control refused the step itself (a bad request): its code stands.
+      if (error instanceof PolicyUpdateError) return { replicas: [], failure: error };
       return {
         replicas: [],
         failure: new PolicyUpdateError(

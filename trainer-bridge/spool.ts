@@ -75,6 +75,8 @@ export interface SpoolOptions {
   runId: string;
   /** Keep unacknowledged batches' bytes in memory up to this many bytes, else read the file. @default 2 GiB */
   memoryBytes?: number;
+  /** Schema metadata every batch carries (e.g. `sandfarm.sampling`). @default none */
+  batchMetadata?: Readonly<Record<string, string>>;
 }
 
 /** One run's spool. Commits and acknowledgements are serialised in call order. */
@@ -92,6 +94,7 @@ export class Spool {
   /** Commits and acks are appended one at a time, in call order. */
   private tail: Promise<unknown> = Promise.resolve();
   private readonly memoryBytes: number;
+  private readonly batchMetadata: Readonly<Record<string, string>>;
 
   private constructor(
     readonly dir: string,
@@ -99,6 +102,7 @@ export class Spool {
     options: SpoolOptions,
   ) {
     this.memoryBytes = options.memoryBytes ?? 2 * 1024 ** 3;
+    this.batchMetadata = options.batchMetadata ?? {};
   }
 
   static async open(dir: string, options: SpoolOptions): Promise<Spool> {
@@ -210,7 +214,7 @@ export class Spool {
         );
     const sequence = this.nextSequence;
     const batchId = `${this.runId}-${sequence}`;
-    const encoded = encodeBatch(rows, { batchId, sequence });
+    const encoded = encodeBatch(rows, { batchId, sequence, metadata: this.batchMetadata });
     const hash = createHash("sha256");
     for (const chunk of encoded.chunks) hash.update(chunk);
     let minVersion = Infinity;

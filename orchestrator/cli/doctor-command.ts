@@ -18,7 +18,7 @@ import { checkPolicyEndpoint } from "../policy/doctor.js";
 import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
 import { reportChecks } from "./checks.js";
-import { positiveInteger } from "./number-options.js";
+import { jsonObjectOption, positiveInteger } from "./number-options.js";
 
 interface DoctorFlags {
   policyUrl?: string;
@@ -26,6 +26,7 @@ interface DoctorFlags {
   minContext: number;
   contextTokens?: number;
   maxTotalTokens?: number;
+  chatTemplateKwargs?: Record<string, unknown>;
   json?: boolean;
 }
 
@@ -89,6 +90,11 @@ export function doctorCommand(): Command {
       "the episode budget to fit (default: episode.maxTotalTokens's default)",
       positiveInteger,
     )
+    .option(
+      "--chat-template-kwargs <json>",
+      `sent with the probe calls as runs send it, e.g. '{"enable_thinking": false}' (policy.chatTemplateKwargs)`,
+      jsonObjectOption,
+    )
     .option("--json", "print the checks as JSON")
     .action(async (flags: DoctorFlags) => {
       const endpoint = policyEndpoint({
@@ -109,6 +115,7 @@ export function doctorCommand(): Command {
           url: target.policyUrl,
           model: target.model,
           minContextTokens: flags.minContext,
+          ...(flags.chatTemplateKwargs ? { chatTemplateKwargs: flags.chatTemplateKwargs } : {}),
         })),
       ];
       const served = checks.find((check) => check.name === "model")?.ok === true;

@@ -31,7 +31,7 @@ import { renderCompareMarkdown, scoreTable } from "../eval/render-md.js";
 import { rescoreRun } from "../eval/rescore.js";
 import { type EvalProgress, newEvalRunDirectory, runEvaluation } from "../eval/run-eval.js";
 import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
-import { finiteNumber, positiveInteger } from "./number-options.js";
+import { finiteNumber, jsonObjectOption, positiveInteger } from "./number-options.js";
 import { createReporter } from "./reporter.js";
 import { onStopSignals } from "./stop-signals.js";
 
@@ -41,6 +41,7 @@ interface EvalFlags {
   repeats?: number;
   policyUrl?: string[];
   model?: string;
+  chatTemplateKwargs?: Record<string, unknown>;
   outputDir?: string;
   concurrency?: number;
   limit?: number;
@@ -70,6 +71,7 @@ function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unkn
   if (flags.domains) input.domains = flags.domains;
   if (flags.onBadRow) input.onBadRow = flags.onBadRow;
   if (flags.note.length > 0) input.notes = flags.note;
+  if (flags.chatTemplateKwargs) policy.chatTemplateKwargs = flags.chatTemplateKwargs;
   for (const assignment of flags.set) applyOverride(input, assignment);
   const endpoint = policyEndpoint({
     flagUrls: flags.policyUrl,
@@ -247,6 +249,11 @@ export function evalCommand(): Command {
       collect,
     )
     .option("--model <name>", "the served model name (env SANDFARM_POLICY_MODEL)")
+    .option(
+      "--chat-template-kwargs <json>",
+      `the chat template's switches, e.g. '{"enable_thinking": false}' (policy.chatTemplateKwargs)`,
+      jsonObjectOption,
+    )
     .option("--output-dir <dir>", "the run directory (default runs/eval-<timestamp>)")
     .option(
       "--concurrency <n>",

@@ -1,7 +1,8 @@
 /**
- * The parsers of numeric command-line options, all made by `numberOption`: the text becomes a
- * number with `Number()` and a zod schema decides, so a flag can take the bounds of the config
- * key it stands for instead of restating them (`--temperature` takes `policy.sampling`'s).
+ * The parsers of command-line option values: numbers, all made by `numberOption` (the text
+ * becomes a number with `Number()` and a zod schema decides, so a flag can take the bounds of the
+ * config key it stands for instead of restating them: `--temperature` takes `policy.sampling`'s),
+ * and JSON objects (`jsonObjectOption`).
  * Commander shows a refusal as "option '--repeats <n>' argument '0' is invalid. must be a whole
  * number >= 1" and exits with the usage status.
  *
@@ -50,3 +51,19 @@ export const samplingTemperature = numberOption(
   temperature,
   `must be from ${temperature.minValue} to ${temperature.maxValue}`,
 );
+
+/**
+ * A JSON object given on the command line, e.g. `--chat-template-kwargs '{"enable_thinking":false}'`
+ * (the same value as the config key `policy.chatTemplateKwargs`).
+ */
+export function jsonObjectOption(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`must be a JSON object, e.g. '{"enable_thinking": false}'`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError(`must be a JSON object, e.g. '{"enable_thinking": false}'`);
+  return parsed as Record<string, unknown>;
+}

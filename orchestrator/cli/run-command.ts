@@ -21,9 +21,10 @@ import { episodeSchema, policySchema } from "../config/sections.js";
 import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
+import { evalSampling } from "../config/sampling.js";
 import { policyClientFor } from "../launch/policy.js";
 import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
-import { positiveNumber, samplingTemperature } from "./number-options.js";
+import { jsonObjectOption, positiveNumber, samplingTemperature } from "./number-options.js";
 import { type SandboxFlags, configFrom, withSandboxFlags } from "./sandbox-command.js";
 
 interface RunFlags extends SandboxFlags {
@@ -39,6 +40,7 @@ interface RunFlags extends SandboxFlags {
   domain: string;
   answerType: AnswerType;
   temperature?: number;
+  chatTemplateKwargs?: Record<string, unknown>;
   timeout?: number;
 }
 
@@ -112,6 +114,11 @@ export function runCommand(): Command {
     )
     .option("--temperature <t>", "sampling temperature (default the server's)", samplingTemperature)
     .option(
+      "--chat-template-kwargs <json>",
+      `the chat template's switches, e.g. '{"enable_thinking": false}' (policy.chatTemplateKwargs)`,
+      jsonObjectOption,
+    )
+    .option(
       "--context-tokens <n>",
       "the model's context, for a server that does not report max_model_len",
       positiveNumber,
@@ -156,6 +163,7 @@ export function runCommand(): Command {
           ...(flags.temperature !== undefined
             ? { sampling: { temperature: flags.temperature } }
             : {}),
+          ...(flags.chatTemplateKwargs ? { chatTemplateKwargs: flags.chatTemplateKwargs } : {}),
         },
         "the policy flags",
         "policy",
@@ -196,7 +204,10 @@ export function runCommand(): Command {
           },
           { rolloutId, groupId: rolloutId },
           {
-            ...episodeOptionsFor(episodeSection, { fitted }),
+            ...episodeOptionsFor(episodeSection, {
+              fitted,
+              sampling: evalSampling(policySection.sampling, flags.mode),
+            }),
             beforeRelease: async (sandbox) => {
               copied = await copyOutputs(sandbox, join(outputDir, "output"));
             },

@@ -27,6 +27,21 @@ export const POLICY_DEFAULTS = {
   probeIntervalMs: 2000,
 } as const;
 
+/**
+ * Training rollouts' sampling where the config leaves a key unset: the model's own distribution
+ * (no tempering, no truncation, no penalties). Sent explicitly, so a model's generation config
+ * (Qwen3's temperature 0.6, top_k 20, ...) never changes what the trainer's ratio is taken against.
+ */
+export const NEUTRAL_SAMPLING = {
+  temperature: 1,
+  top_p: 1,
+  top_k: -1,
+  min_p: 0,
+  repetition_penalty: 1,
+  presence_penalty: 0,
+  frequency_penalty: 0,
+} as const;
+
 /** The session's scheduling priority while sandfarm runs (`run.nice`, eval's `nice`). */
 export const NICE_DEFAULT = -10;
 

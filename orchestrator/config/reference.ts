@@ -38,11 +38,14 @@ function typeOf(schema: JsonSchema): string {
   return bounds.length > 0 ? `${base} ${bounds.join(", ")}` : base;
 }
 
+/** Sections whose keys repeat the enclosing section's: one row, not a copy of every key. */
+const REPEATING_SECTIONS = new Set(["byMode"]);
+
 function rows(schema: JsonSchema, prefix: string, out: string[]): void {
   for (const [key, field] of Object.entries(schema.properties ?? {})) {
     const path = prefix ? `${prefix}.${key}` : key;
     const inner = field.anyOf?.find((option) => option.properties) ?? field;
-    if (inner.properties && inner.type === "object") {
+    if (inner.properties && inner.type === "object" && !REPEATING_SECTIONS.has(key)) {
       if (field.description) out.push(`| \`${path}\` | section | | ${field.description} |`);
       rows(inner, path, out);
       continue;

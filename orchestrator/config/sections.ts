@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { BAD_ROW_POLICIES } from "../../datasets/load.js";
 import { ADVANTAGE_ESTIMATORS } from "../../rewards/advantages.js";
-import { samplingSchema } from "./sampling.js";
+import { modeSamplingSchema } from "./sampling.js";
 import { sandboxConfigSchema } from "../sandbox/config.js";
 import { EPISODE_DEFAULTS, NICE_DEFAULT, POLICY_DEFAULTS } from "./defaults.js";
 
@@ -47,9 +47,17 @@ export const policySchema = z.strictObject({
     .describe(
       "The model's context in tokens, for a server that does not report max_model_len in /v1/models; unset: the server's.",
     ),
-  sampling: samplingSchema
+  sampling: modeSamplingSchema
     .prefault({})
-    .describe("Sampling for rollouts; a key left unset is not sent (the server's default)."),
+    .describe(
+      "train: training rollouts' sampling, always sent in full (unset keys at the neutral temperature 1, top_p 1, top_k -1, min_p 0, no penalties) and recorded in provenance.json and each batch; eval: unset keys are not sent (the model's generation config applies). byMode overrides per mode.",
+    ),
+  chatTemplateKwargs: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "Sent as chat_template_kwargs with every model call, /tokenize and doctor's probe, e.g. {enable_thinking: false}.",
+    ),
   requestTimeoutS: seconds("One HTTP request.").default(POLICY_DEFAULTS.requestTimeoutS),
   retries: whole(0)
     .default(POLICY_DEFAULTS.retries)

@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { BRIDGE_DEFAULTS } from "../../trainer-bridge/defaults.js";
 import { configKind } from "./parse.js";
+import { modeSamplingSchema } from "./sampling.js";
 import {
   episodeSchema,
   niceSchema,
@@ -125,6 +126,11 @@ const validationSchema = z
       .array(z.enum(["sandbox", "llm"]))
       .min(1)
       .default(["sandbox"]),
+    sampling: modeSamplingSchema
+      .prefault({})
+      .describe(
+        "Validation's sampling, apart from the training rollouts' (e.g. {temperature: 0} for greedy); unset keys are not sent (the model's generation config applies). byMode overrides per mode.",
+      ),
   })
   .prefault({});
 

@@ -412,6 +412,51 @@ describe("an interrupted eval run", () => {
     ).rejects.toThrow(`continue it with \`sandfarm eval --resume ${outputDir}\``);
   }, 60_000);
 
+  it("sends only the sampling keys the config sets, per mode, and the chat template's switches with every call and /tokenize", async () => {
+    const first = stub.requests.length;
+    await runEvaluation({
+      config: config({
+        outputDir: join(dir, "sampling"),
+        tasks: [MATH],
+        limit: 1,
+        repeats: 1,
+        policy: {
+          urls: [stub.baseURL],
+          model: "stub-model",
+          sampling: { temperature: 0.6, byMode: { llm: { temperature: 0, seed: 5 } } },
+          chatTemplateKwargs: { enable_thinking: false },
+        },
+      }),
+    });
+    const requests = stub.requests.slice(first);
+    const chats = requests
+      .filter((request) => request.path === "/v1/chat/completions")
+      .map((request) => request.body as Record<string, unknown>);
+    const tokenizes = requests
+      .filter((request) => request.path === "/tokenize")
+      .map((request) => request.body as Record<string, unknown>);
+    // The preflight's two probe calls (doctor's checks) carry the switches too.
+    const isProbe = (body: Record<string, unknown>) =>
+      (body.messages as { content: string }[])[0]!.content === "Reply with the word ok.";
+    expect(chats.filter(isProbe)).toHaveLength(2);
+    const episodes = chats.filter((body) => !isProbe(body));
+    const sandbox = episodes.filter((body) => body.tools !== undefined);
+    const llm = episodes.filter((body) => body.tools === undefined);
+    expect(sandbox.length).toBeGreaterThan(1);
+    expect(llm).toHaveLength(1);
+    const SHAPING = ["top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty"];
+    for (const body of sandbox) {
+      expect(body.temperature).toBe(0.6);
+      for (const key of [...SHAPING, "seed"]) expect(body).not.toHaveProperty(key);
+    }
+    expect(llm[0]).toMatchObject({ temperature: 0, seed: 5 });
+    for (const key of SHAPING) expect(llm[0]).not.toHaveProperty(key);
+    for (const body of [...chats, ...tokenizes])
+      expect(body.chat_template_kwargs).toEqual({ enable_thinking: false });
+    // Counted with the same switch the call renders with: one request per model call.
+    expect(tokenizes.length).toBe(episodes.length);
+  }, 120_000);
+
   it("names a missing task file by its key", async () => {
     writeFileSync(join(dir, "present.jsonl"), "");
     await expect(

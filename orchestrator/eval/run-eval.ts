@@ -35,6 +35,7 @@ import { Semaphore } from "../util/semaphore.js";
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
 import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
+import { evalSampling } from "../config/sampling.js";
 import { policyClientFor, preflightPolicy } from "../launch/policy.js";
 import { raisePriority } from "../launch/priority.js";
 import { fingerprint, gitRevision, imageProvenance } from "../launch/provenance.js";
@@ -369,7 +370,13 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
             item.mode,
             { policy, ...(pool ? { sandboxes: pool } : {}) },
             { rolloutId: id, groupId: `${config.id}-${item.mode}-${item.task.id}` },
-            { ...episodeOptionsFor(config.episode, { fitted }), signal },
+            {
+              ...episodeOptionsFor(config.episode, {
+                fitted,
+                sampling: evalSampling(config.policy.sampling, item.mode),
+              }),
+              signal,
+            },
           );
           if (episode.stopReason === "cancelled") return;
           const outcome = await rewarder.reward({

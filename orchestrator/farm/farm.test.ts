@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import {
 } from "../../testing/farm-runs.js";
 import { type RunningVllmStub, startVllmStub } from "../../testing/vllm-stub/index.js";
 import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
+import { decodeBatch } from "../../trainer-bridge/arrow.js";
 import { BridgeClient } from "../../trainer-bridge/client.js";
 import type { TrainingRow } from "../../trainer-bridge/training-row.js";
 import { loadFarmConfig } from "../config/train.js";
@@ -240,11 +241,13 @@ describe("sandfarm train, bridge sink", () => {
     const client = new BridgeClient({ address: `127.0.0.1:${run.bridgePort}` });
     const received: TrainingRow[][] = [];
     const callsBefore = stub.chatCalls;
+    const requestsBefore = stub.requests.length;
     const trainer = (async () => {
       // Update while slots 0 and 1 (S=1: two slots at v0) are mid-episode: 4 calls in of 11 each.
       while (stub.chatCalls - callsBefore < 4)
         await new Promise((resolve) => setTimeout(resolve, 5));
       await client.beginPolicyUpdate(1);
+      await client.loadLoraAdapter(1, { name: "bridge-v1", path: "/ckpt/bridge-1" });
       await client.commitPolicyUpdate(1);
       for await (const batch of client.pull({ credits: 1 })) {
         received.push(batch.rows());
@@ -279,7 +282,18 @@ describe("sandfarm train, bridge sink", () => {
     const policyLines = readRunLines(run.runDir, "journal.jsonl").filter(
       (line) => line.type === "policy",
     );
-    expect(policyLines).toMatchObject([{ version: 1 }]);
+    // The journal records the adapter, so a resumed run samples from it too; calls after the
+    // commit asked for it by name.
+    expect(policyLines).toMatchObject([{ version: 1, model: "bridge-v1" }]);
+    const models = stub.requests
+      .slice(requestsBefore)
+      .filter((request) => request.path === "/v1/chat/completions")
+      .map((request) => (request.body as { model: string }).model);
+    expect(models.at(-1)).toBe("bridge-v1");
+    expect(models.indexOf("bridge-v1")).toBeGreaterThan(0);
+    expect(models.slice(models.indexOf("bridge-v1")).every((model) => model === "bridge-v1")).toBe(
+      true,
+    );
     expect(stub.pauses.map((event) => event.action)).toEqual(["pause", "resume"]);
   }, 180_000);
 
@@ -566,6 +580,7 @@ describe("sandfarm train, other paths", () => {
       first: 1200,
       domains: ["chemistry"],
     });
+    const first = stub.requests.length;
     const run = await launchTraining({
       config: farmTestConfig({
         dir,
@@ -575,12 +590,68 @@ describe("sandfarm train, other paths", () => {
         runId: "val",
         overrides: {
           run: { steps: 2 },
+          policy: {
+            urls: [stub.baseURL],
+            model: "stub-model",
+            sampling: { temperature: 0.8, byMode: { sandbox: { top_p: 0.95 } } },
+          },
           rollout: { groupSize: 2, groupsPerStep: 1 },
-          validation: { everySteps: 1, modes: ["sandbox", "llm"] },
+          validation: {
+            everySteps: 1,
+            modes: ["sandbox", "llm"],
+            sampling: { temperature: 0, byMode: { llm: { seed: 7 } } },
+          },
         },
       }),
     });
     await runToEnd(run);
+    // Training rollouts send every distribution-shaping key; validation only what it sets.
+    const rollouts = {
+      temperature: 0.8,
+      top_p: 0.95,
+      top_k: -1,
+      min_p: 0,
+      repetition_penalty: 1,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+    };
+    const chats = stub.requests
+      .slice(first)
+      .filter((request) => request.path === "/v1/chat/completions")
+      .map((request) => request.body as Record<string, unknown>);
+    const asks = (body: Record<string, unknown>, answer: string) =>
+      JSON.stringify(body.messages).includes(`[answer:${answer}]`);
+    const training = chats.filter((body) =>
+      ["1100", "1101", "1102", "1103"].some((a) => asks(body, a)),
+    );
+    const validating = chats.filter((body) => ["1200", "1201"].some((a) => asks(body, a)));
+    expect(training.length).toBeGreaterThan(0);
+    for (const body of training) expect(body).toMatchObject(rollouts);
+    const shaping = ["top_p", "top_k", "min_p", "repetition_penalty"];
+    for (const body of validating) {
+      expect(body.temperature).toBe(0);
+      for (const key of shaping) expect(body).not.toHaveProperty(key);
+      expect(body.seed).toBe(body.tools === undefined ? 7 : undefined);
+    }
+    expect(new Set(validating.map((body) => body.tools === undefined))).toEqual(
+      new Set([true, false]),
+    );
+    const provenance = JSON.parse(readFileSync(join(run.runDir, "provenance.json"), "utf8")) as {
+      sampling: unknown;
+    };
+    expect(provenance.sampling).toEqual({
+      rollouts,
+      validation: { sandbox: { temperature: 0 }, llm: { temperature: 0, seed: 7 } },
+    });
+    // Every batch carries what its rollouts were sampled with, for the trainer's ratio.
+    const batches = readdirSync(join(run.runDir, "batches")).filter((name) =>
+      name.endsWith(".arrow"),
+    );
+    expect(batches.length).toBe(2);
+    for (const name of batches)
+      expect(decodeBatch(readFileSync(join(run.runDir, "batches", name))).sampling).toEqual(
+        rollouts,
+      );
     const lines = readRunLines<{
       step: number;
       sandbox: {

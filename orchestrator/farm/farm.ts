@@ -39,6 +39,7 @@ import type { EpisodeOptions, SandboxSource } from "../agent/episode.js";
 import type { FarmConfig } from "../config/train.js";
 import type { FittedEpisode } from "../launch/endpoint-limits.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
+import { evalSampling, rolloutSampling } from "../config/sampling.js";
 import type { PolicyClient } from "../policy/client.js";
 import { Semaphore } from "../util/semaphore.js";
 import { type GroupPlan, type GroupResult, runGroup } from "./groups.js";
@@ -242,7 +243,7 @@ export class Farm {
     this.restore(committed);
     const unsubscribe = this.services.updates?.onCommit((version) => {
       void this.services.journal
-        .append({ type: "policy", version })
+        .append({ type: "policy", version, model: this.services.policy.model })
         .catch((error: unknown) => this.fail(error));
       this.services.gauges.version.set(version);
       if (this.services.config.validation.everySteps === 0) this.validate(this.steps.stepsDone);
@@ -459,7 +460,7 @@ export class Farm {
       rewarder,
       episodes: this.episodes,
       estimator: config.rewards.advantage,
-      episodeOptions: this.episodeOptions(),
+      episodeOptions: this.rolloutOptions(),
       signal: this.abort.signal,
       onEpisode: (delta) => {
         this.episodesRunning += delta;
@@ -475,10 +476,20 @@ export class Farm {
     this.running.set(plan.groupId, run);
   }
 
-  private episodeOptions(): EpisodeOptions {
-    const { episode, policy } = this.services.config;
+  /** Training rollouts: the run's mode, every sampling key sent (`rolloutSampling`). */
+  private rolloutOptions(): EpisodeOptions {
+    const { episode, policy, run } = this.services.config;
     return episodeOptionsFor(episode, {
-      sampling: policy.sampling,
+      sampling: rolloutSampling(policy.sampling, run.mode),
+      ...(this.services.endpoint ? { fitted: this.services.endpoint } : {}),
+    });
+  }
+
+  /** Validation episodes: `validation.sampling`, only the keys it sets (`evalSampling`). */
+  private validationOptions(mode: "sandbox" | "llm"): EpisodeOptions {
+    const { episode, validation } = this.services.config;
+    return episodeOptionsFor(episode, {
+      sampling: evalSampling(validation.sampling, mode),
       ...(this.services.endpoint ? { fitted: this.services.endpoint } : {}),
     });
   }
@@ -637,7 +648,7 @@ export class Farm {
       ...(this.services.sandboxes ? { sandboxes: this.services.sandboxes } : {}),
       rewarder: this.services.rewarder,
       episodes: this.episodes,
-      episodeOptions: this.episodeOptions(),
+      episodeOptions: (mode) => this.validationOptions(mode),
       signal: this.abort.signal,
       runId: this.services.runId,
       label: `v${version}-step${step}`,

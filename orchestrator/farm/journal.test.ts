@@ -37,13 +37,16 @@ describe("FarmJournal", () => {
       detail: "engine down",
     });
     await journal.append(admit(1, 1));
-    await journal.append({ type: "policy", version: 2 });
+    await journal.append({ type: "policy", version: 1, model: "policy-v1" });
+    await journal.append({ type: "policy", version: 2, model: "policy-v2" });
     await journal.append({ type: "step", step: 0 });
     await journal.close();
     const again = await FarmJournal.open(dir);
     expect(again.state.admits.map((entry) => entry.groupId)).toEqual(["r-s0", "r-s1", "r-s1.1"]);
     expect([...again.state.dropped]).toEqual([["r-s1", "masked_infrastructure"]]);
     expect(again.state.version).toBe(2);
+    // The adapter the last committed version is served under: a resumed run asks for it.
+    expect(again.state.model).toBe("policy-v2");
     expect(again.state.stepsDone).toBe(1);
     await again.close();
   });

@@ -5,7 +5,8 @@
  * - `admit`: a group was admitted for a slot, with its task's position in the schedule, so a
  *   resumed run re-runs an unfinished group on the same task under the same ids;
  * - `group`: a group that will never reach a batch (tie, stale, masked) and why;
- * - `policy`: a committed policy version;
+ * - `policy`: a committed policy version, and the model name calls carry from it on (a LoRA
+ *   adapter's name after an adapter update), so a resumed run samples from the same adapter;
  * - `step`: a finished step (its metrics went to metrics.jsonl before).
  * A torn last line (a crash mid-append) is cut off on open; any other damage is an error naming
  * the file and line.
@@ -49,6 +50,7 @@ const groupLine = z.strictObject({
 const policyLine = z.strictObject({
   type: z.literal("policy"),
   version: z.number().int().nonnegative(),
+  model: z.string().min(1).optional(),
 });
 const stepLine = z.strictObject({
   type: z.literal("step"),
@@ -67,6 +69,8 @@ export interface JournalState {
   dropped: Map<string, DropVerdict>;
   /** The last committed policy version (0 when none). */
   version: number;
+  /** The model name that version is served under, when the journal recorded one. */
+  model?: string;
   /** Steps finished and reported. */
   stepsDone: number;
 }
@@ -111,8 +115,10 @@ export class FarmJournal {
       }
       if (entry.type === "admit") state.admits.push(entry);
       else if (entry.type === "group") state.dropped.set(entry.groupId, entry.verdict);
-      else if (entry.type === "policy") state.version = Math.max(state.version, entry.version);
-      else state.stepsDone = Math.max(state.stepsDone, entry.step + 1);
+      else if (entry.type === "policy") {
+        if (entry.version >= state.version && entry.model !== undefined) state.model = entry.model;
+        state.version = Math.max(state.version, entry.version);
+      } else state.stepsDone = Math.max(state.stepsDone, entry.step + 1);
     });
     const handle = await open(path, "a");
     const whole = Buffer.byteLength(text) - Buffer.byteLength(torn);

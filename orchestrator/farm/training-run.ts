@@ -22,8 +22,10 @@ import type { Task } from "../../datasets/task.js";
 import { PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { BridgeOptionError, BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
+import { CHAT_TEMPLATE_KWARGS_KEY, SAMPLING_KEY } from "../../trainer-bridge/arrow.js";
 import { type FarmConfig, parseFarmConfig } from "../config/train.js";
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
+import { evalSampling, rolloutSampling } from "../config/sampling.js";
 import { type FittedEpisode, fitToEndpoint } from "../launch/endpoint-limits.js";
 import { policyClientFor, preflightPolicy } from "../launch/policy.js";
 import { raisePriority } from "../launch/priority.js";
@@ -129,6 +131,34 @@ function runDirectory(options: LaunchOptions): {
   return { runDir, config, resumed: false };
 }
 
+/**
+ * What the run's model calls are sent: the training rollouts' sampling in full (the trainer's
+ * importance ratio is taken against it), validation's (only the keys it sets, per mode) and the
+ * chat template's switches. Recorded in provenance.json; the rollouts' go into every batch too.
+ */
+function samplingRecord(config: FarmConfig) {
+  return {
+    rollouts: rolloutSampling(config.policy.sampling, config.run.mode),
+    validation: Object.fromEntries(
+      config.validation.modes.map((mode) => [mode, evalSampling(config.validation.sampling, mode)]),
+    ),
+    ...(config.policy.chatTemplateKwargs
+      ? { chatTemplateKwargs: config.policy.chatTemplateKwargs }
+      : {}),
+  };
+}
+
+/** The schema metadata every batch of the run carries (`trainer-bridge/arrow.ts`). */
+function batchMetadata(config: FarmConfig): Record<string, string> {
+  const { rollouts, chatTemplateKwargs } = samplingRecord(config);
+  return {
+    [SAMPLING_KEY]: JSON.stringify(rollouts),
+    ...(chatTemplateKwargs
+      ? { [CHAT_TEMPLATE_KWARGS_KEY]: JSON.stringify(chatTemplateKwargs) }
+      : {}),
+  };
+}
+
 async function writeProvenance(
   runDir: string,
   config: FarmConfig,
@@ -174,6 +204,7 @@ async function writeProvenance(
     sandfarm: { version: SANDFARM_VERSION, git: gitRevision() },
     sandbox: usesSandboxes(config) ? await imageProvenance(config) : { backend: "none (llm mode)" },
     policy: { urls: config.policy.urls, model: config.policy.model },
+    sampling: samplingRecord(config),
     datasets,
     sessions: [session],
   };
@@ -206,6 +237,7 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     closers.push(() => journal.close());
     const spool = await Spool.open(join(runDir, "batches"), {
       runId,
+      batchMetadata: batchMetadata(config),
       // The file sink never serves its batches: nothing to keep in memory.
       ...(config.sink.kind === "files" ? { memoryBytes: 0 } : {}),
     });
@@ -235,6 +267,8 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
 
     const policy = policyClientFor(config.policy);
     policy.version = journal.state.version;
+    // A resumed run samples from the adapter its last committed update put in place.
+    if (journal.state.model) policy.useModel(journal.state.model);
     closers.push(() => policy.close());
 
     const rewarder = await rewarderFor(config.rewards, config.rollout.scoring);
@@ -254,7 +288,10 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     let updates: PolicyUpdates | undefined;
     let bridgePort: number | undefined;
     if (config.sink.kind === "bridge") {
-      updates = new PolicyUpdates(new VllmPolicyControl(policy), {
+      const control = new VllmPolicyControl(policy, {
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      });
+      updates = new PolicyUpdates(control, {
         pauseMode: config.policy.pauseMode,
         initialVersion: journal.state.version,
       });

@@ -20,7 +20,8 @@ export interface ValidationServices {
   sandboxes?: SandboxSource;
   rewarder: Rewarder;
   episodes: Semaphore;
-  episodeOptions: EpisodeOptions;
+  /** Per mode: validation's sampling may differ by mode. */
+  episodeOptions: (mode: "sandbox" | "llm") => EpisodeOptions;
   signal: AbortSignal;
   runId: string;
   /** Names the rollouts, e.g. `v2-step10`. */
@@ -66,7 +67,7 @@ export async function evaluateTasks(
               rolloutId: `${services.runId}-val-${services.label}-${mode}-${index}`,
               groupId: `${services.runId}-val-${services.label}-${mode}`,
             },
-            { ...services.episodeOptions, signal: services.signal },
+            { ...services.episodeOptions(mode), signal: services.signal },
           );
           if (episode.stopReason === "cancelled") cancelled = true;
           const outcome = await services.rewarder.reward({

@@ -12,7 +12,10 @@ import type { PolicySection } from "../config/sections.js";
 import { PolicyClient, type PolicyClientOptions } from "../policy/client.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
 
-/** The policy client a config's `policy` section describes. */
+/**
+ * The policy client a config's `policy` section describes. Sampling is not the client's: each
+ * use passes its own with the episode (`rolloutSampling` for training, `evalSampling` else).
+ */
 export function policyClientFor(
   policy: PolicySection,
   overrides: Partial<PolicyClientOptions> = {},
@@ -20,7 +23,7 @@ export function policyClientFor(
   return new PolicyClient({
     urls: policy.urls,
     model: policy.model,
-    sampling: policy.sampling,
+    ...(policy.chatTemplateKwargs ? { chatTemplateKwargs: policy.chatTemplateKwargs } : {}),
     requestTimeoutMs: policy.requestTimeoutS * 1000,
     retries: policy.retries,
     cacheSaltPerVersion: policy.cacheSaltPerVersion,
@@ -33,13 +36,22 @@ export function policyClientFor(
  * tool calling only matters when sandbox episodes run.
  */
 export async function preflightPolicy(
-  policy: { urls: readonly string[]; model: string },
+  policy: {
+    urls: readonly string[];
+    model: string;
+    chatTemplateKwargs?: Record<string, unknown> | undefined;
+  },
   minContextTokens: number,
   needsTools: boolean,
 ): Promise<void> {
   const problems: string[] = [];
   for (const url of policy.urls) {
-    const checks = await checkPolicyEndpoint({ url, model: policy.model, minContextTokens });
+    const checks = await checkPolicyEndpoint({
+      url,
+      model: policy.model,
+      minContextTokens,
+      ...(policy.chatTemplateKwargs ? { chatTemplateKwargs: policy.chatTemplateKwargs } : {}),
+    });
     for (const check of checks) {
       if (check.ok || check.optional) continue;
       if (check.name === "tool calling" && !needsTools) continue;

@@ -30,7 +30,8 @@ async function setUp(stubOptions: VllmStubOptions = {}, updateOptions: PolicyUpd
     backoffMaxMs: 20,
   });
   cleanups.push(() => policy.close());
-  const updates = new PolicyUpdates(new VllmPolicyControl(policy), updateOptions);
+  const control = new VllmPolicyControl(policy);
+  const updates = new PolicyUpdates(control, updateOptions);
   const dir = await mkdtemp(join(tmpdir(), "sandfarm-update-"));
   const spool = await Spool.open(dir, { runId: "upd" });
   const server = new BridgeServer({ spool, policy: updates });
@@ -46,7 +47,7 @@ async function setUp(stubOptions: VllmStubOptions = {}, updateOptions: PolicyUpd
     stub.requests
       .filter((request) => !request.path.startsWith("/v1/chat") && request.path !== "/v1/models")
       .map((request) => request.path);
-  return { stub, policy, updates, trainer, adminCalls };
+  return { stub, policy, control, updates, trainer, adminCalls };
 }
 
 const complete = (policy: PolicyClient, rolloutId = "r") =>
@@ -81,6 +82,73 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     await expect(trainer.beginPolicyUpdate(3)).rejects.toMatchObject({
       code: GrpcStatus.FAILED_PRECONDITION,
       message: matching(/version 3 cannot follow the committed version 1; begin 2/),
+    });
+  });
+
+  it("samples from the adapter after a LoRA update, and unloads the one it replaced once its last call is answered", async () => {
+    const { stub, policy, control, trainer } = await setUp({
+      // The second chat call is slow: it is on the wire with the old adapter during update 2.
+      faults: (_request, callIndex) => (callIndex === 1 ? { delayMs: 600 } : undefined),
+    });
+    const modelsSent = () =>
+      stub.requests
+        .filter((request) => request.path === "/v1/chat/completions")
+        .map((request) => (request.body as { model: string }).model);
+    await trainer.beginPolicyUpdate(1);
+    await trainer.loadLoraAdapter(1, { name: "policy-v1", path: "/ckpt/1" });
+    await trainer.commitPolicyUpdate(1);
+    expect(policy.model).toBe("policy-v1");
+    expect((await complete(policy)).model).toBe("policy-v1");
+
+    const slow = complete(policy, "slow");
+    await expect.poll(() => stub.chatCalls).toBe(2);
+    await trainer.beginPolicyUpdate(2, "keep");
+    await trainer.loadLoraAdapter(2, { name: "policy-v2", path: "/ckpt/2" });
+    await trainer.commitPolicyUpdate(2);
+    // The old adapter stays while a call sent with it is on the wire.
+    expect([...stub.loraAdapters.keys()]).toEqual(["policy-v1", "policy-v2"]);
+    expect((await slow).model).toBe("policy-v1");
+    await Promise.all(control.unloads);
+    expect([...stub.loraAdapters.keys()]).toEqual(["policy-v2"]);
+    expect((await complete(policy)).model).toBe("policy-v2");
+    expect(modelsSent()).toEqual(["policy-v1", "policy-v1", "policy-v2"]);
+
+    // The served name again, not in place: refused before any replica is asked.
+    const loadsBefore = stub.requests.filter((r) => r.path === "/v1/load_lora_adapter").length;
+    await trainer.beginPolicyUpdate(3);
+    await expect(
+      trainer.loadLoraAdapter(3, { name: "policy-v2", path: "/ckpt/3" }),
+    ).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      message: matching(/serve adapter 'policy-v2' now.*'policy-v<version>'.*load_inplace/),
+    });
+    expect(stub.requests.filter((r) => r.path === "/v1/load_lora_adapter").length).toBe(
+      loadsBefore,
+    );
+    // In place: the same name, new weights, nothing unloaded.
+    await trainer.loadLoraAdapter(3, { name: "policy-v2", path: "/ckpt/3", loadInplace: true });
+    await trainer.commitPolicyUpdate(3);
+    expect(Object.fromEntries(stub.loraAdapters)).toEqual({ "policy-v2": "/ckpt/3" });
+    expect(control.unloads).toHaveLength(1);
+
+    // An aborted update unloads the adapter it loaded; calls stay on the served one.
+    await trainer.beginPolicyUpdate(4);
+    await trainer.loadLoraAdapter(4, { name: "policy-v4", path: "/ckpt/4" });
+    await trainer.abortPolicyUpdate(4);
+    await Promise.all(control.unloads);
+    expect([...stub.loraAdapters.keys()]).toEqual(["policy-v2"]);
+    expect(policy.model).toBe("policy-v2");
+    expect((await complete(policy)).version).toBe(3);
+  });
+
+  it("refuses an adapter named as the base model", async () => {
+    const { trainer } = await setUp();
+    await trainer.beginPolicyUpdate(1);
+    await expect(
+      trainer.loadLoraAdapter(1, { name: "stub-model", path: "/ckpt/1" }),
+    ).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      message: matching(/the base model's name/),
     });
   });
 

@@ -50,8 +50,8 @@ describe("PolicyClient", () => {
         top_p: 0.8,
         top_k: 20,
         seed: 3,
-        extraBody: { chat_template_kwargs: { enable_thinking: true } },
       },
+      chatTemplateKwargs: { enable_thinking: true },
     });
     policy.version = 3;
     const completion = await policy.complete({
@@ -133,6 +133,39 @@ describe("PolicyClient", () => {
     const elsewhere = client({ urls: [`${server.baseURL.replace(/\/v1$/, "")}/other/v1`] });
     expect(await elsewhere.promptTokens({ rolloutId: "x", messages: hello })).toBeUndefined();
     expect(await elsewhere.promptTokens({ rolloutId: "x", messages: hello })).toBeUndefined();
+  });
+
+  it("counts the prompt with the chat template's switches the call renders with", async () => {
+    const server = await stub();
+    const thinking = client({ urls: [server.baseURL] });
+    const quiet = client({
+      urls: [server.baseURL],
+      chatTemplateKwargs: { enable_thinking: false },
+    });
+    const withSwitch = await quiet.promptTokens({ rolloutId: "q", messages: hello });
+    const without = await thinking.promptTokens({ rolloutId: "t", messages: hello });
+    // Qwen3's enable_thinking: false closes an empty think block in the generation prompt.
+    expect(withSwitch).toBeGreaterThan(without!);
+    const call = await quiet.complete({ rolloutId: "q", messages: hello, maxTokens: 64 });
+    expect(call.promptTokenIds!.length).toBe(withSwitch);
+    expect(server.tokenizer.decode(call.promptTokenIds!)).toMatch(
+      /<\|im_start\|>assistant\n<think>\n\n<\/think>\n\n$/,
+    );
+  });
+
+  it("follows the served model name: an unknown one is a 404 that does not turn counting off", async () => {
+    const server = await stub();
+    const policy = client({ urls: [server.baseURL] });
+    policy.useModel("no-such-adapter");
+    expect(await policy.promptTokens({ rolloutId: "a", messages: hello })).toBeUndefined();
+    await expect(
+      policy.complete({ rolloutId: "a", messages: hello, maxTokens: 64 }),
+    ).rejects.toThrow(/The model `no-such-adapter` does not exist/);
+    policy.useModel("stub-model");
+    expect(await policy.promptTokens({ rolloutId: "a", messages: hello })).toBeGreaterThan(0);
+    expect((await policy.complete({ rolloutId: "a", messages: hello, maxTokens: 64 })).model).toBe(
+      "stub-model",
+    );
   });
 
   it("fails at once on a request the server refuses, and names bad options", async () => {

@@ -53,6 +53,7 @@ const optionsSchema = z
     model: z.string().min(1),
     apiKey: z.string().optional(),
     sampling: samplingSchema.optional(),
+    chatTemplateKwargs: z.record(z.string(), z.unknown()).optional(),
     requestTimeoutMs: z
       .number()
       .int()
@@ -76,6 +77,11 @@ export interface PolicyClientOptions {
   apiKey?: string;
   /** Defaults for every call; a request's own sampling overrides them key by key. */
   sampling?: SamplingParams;
+  /**
+   * `chat_template_kwargs` of every call and every `/tokenize` (e.g. `{enable_thinking: false}`),
+   * so the counted prompt is the one the server renders. @default none sent
+   */
+  chatTemplateKwargs?: Record<string, unknown>;
   /** Time limit of one HTTP request. @default POLICY_DEFAULTS.requestTimeoutS * 1000 */
   requestTimeoutMs?: number;
   /** Extra attempts after a connection error, 408, 429 or 5xx. @default POLICY_DEFAULTS.retries */
@@ -122,6 +128,8 @@ export interface Completion {
   usage: { promptTokens: number; completionTokens: number };
   /** The policy version when the call started. */
   version: number;
+  /** The model name the answered request carried (an adapter after a LoRA update). */
+  model: string;
   /** A policy update committed while this call was on the wire (a `keep` pause froze it). */
   spannedUpdate: boolean;
   replica: string;
@@ -251,6 +259,10 @@ export class PolicyClient {
   private readonly http: JsonHttp;
   /** The server answered /tokenize with 404 (not vLLM?): prompt lengths are not counted. */
   private tokenizeUnsupported = false;
+  /** The model name calls carry: `options.model`, then the adapter of each LoRA update. */
+  private served: string;
+  /** Chat requests on the wire per model name, and who waits for a name to go idle. */
+  private readonly onWire = new Map<string, { count: number; idle: (() => void)[] }>();
 
   constructor(options: PolicyClientOptions) {
     const parsed = optionsSchema.safeParse(options);
@@ -262,6 +274,7 @@ export class PolicyClient {
       );
     }
     this.options = parsed.data;
+    this.served = parsed.data.model;
     const apiKey = parsed.data.apiKey ?? policyApiKey().value;
     this.http = new JsonHttp({ authorization: `Bearer ${apiKey}` });
     this.router = new ReplicaRouter(parsed.data.urls, {
@@ -310,6 +323,37 @@ export class PolicyClient {
     return this.held !== undefined;
   }
 
+  /** The model name calls carry now. */
+  get model(): string {
+    return this.served;
+  }
+
+  /**
+   * Calls from now on carry `model: name` (vLLM selects a LoRA adapter by name). Calls already
+   * on the wire keep the name they were sent with (`whenIdle`).
+   */
+  useModel(name: string): void {
+    this.served = name;
+  }
+
+  /** Resolves once no chat request carrying `model: name` is on the wire. */
+  whenIdle(name: string): Promise<void> {
+    const entry = this.onWire.get(name);
+    if (!entry || entry.count === 0) return Promise.resolve();
+    return new Promise((resolve) => entry.idle.push(resolve));
+  }
+
+  private wire(name: string, delta: 1 | -1): void {
+    const entry = this.onWire.get(name) ?? { count: 0, idle: [] };
+    entry.count += delta;
+    if (entry.count > 0) {
+      this.onWire.set(name, entry);
+      return;
+    }
+    this.onWire.delete(name);
+    for (const resolve of entry.idle) resolve();
+  }
+
   /**
    * The exact length of the prompt the next `complete` with these messages and tools will send,
    * as the server renders it (vLLM's `/tokenize` with the same messages, tools,
@@ -321,10 +365,9 @@ export class PolicyClient {
     if (this.tokenizeUnsupported) return undefined;
     const replica = this.router.pick(request.rolloutId);
     if (!replica) return undefined;
-    const { extraBody } = { ...this.options.sampling, ...request.sampling };
-    const templateKwargs = extraBody?.chat_template_kwargs;
+    const templateKwargs = this.options.chatTemplateKwargs;
     const body: Record<string, unknown> = {
-      model: this.options.model,
+      model: this.served,
       messages: request.messages,
       ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
       add_generation_prompt: true,
@@ -344,7 +387,10 @@ export class PolicyClient {
       return undefined;
     } catch (error) {
       const status = statusOf(error);
-      if (status === 404 || status === 405 || status === 501) this.tokenizeUnsupported = true;
+      // A 404 naming the model is vLLM's "model does not exist", not a missing route.
+      const modelUnknown = status === 404 && /does not exist/.test((error as Error).message);
+      if ((status === 404 && !modelUnknown) || status === 405 || status === 501)
+        this.tokenizeUnsupported = true;
       return undefined;
     } finally {
       replica.inFlight--;
@@ -375,11 +421,15 @@ export class PolicyClient {
       }
       attempts++;
       replica.inFlight++;
+      // The model name goes with the version: both are what the attempt started under.
+      const model = this.served;
+      this.wire(model, 1);
       try {
-        const raw = await this.send(replica, request, maxTokens, version, remaining);
+        const raw = await this.send(replica, request, { maxTokens, version, model }, remaining);
         this.router.succeeded(replica);
         return this.completion(raw, {
           version,
+          model,
           replica,
           attempts,
           overflowRetries,
@@ -432,6 +482,7 @@ export class PolicyClient {
         failures = await this.backOff(failures, remaining, (error as Error).message);
       } finally {
         replica.inFlight--;
+        this.wire(model, -1);
       }
     }
   }
@@ -453,13 +504,14 @@ export class PolicyClient {
   private async send(
     replica: Replica,
     request: CompletionRequest,
-    maxTokens: number,
-    version: number,
+    call: { maxTokens: number; version: number; model: string },
     remaining: number,
   ): Promise<RawCompletion> {
+    const { maxTokens, version, model } = call;
     const { extraBody, ...sampling } = { ...this.options.sampling, ...request.sampling };
+    const templateKwargs = this.options.chatTemplateKwargs;
     const body: Record<string, unknown> = {
-      model: this.options.model,
+      model,
       messages: request.messages,
       ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
       max_tokens: maxTokens,
@@ -468,6 +520,7 @@ export class PolicyClient {
       return_token_ids: true,
       return_tokens_as_token_ids: true,
       ...(this.options.cacheSaltPerVersion ? { cache_salt: `v${version}` } : {}),
+      ...(templateKwargs !== undefined ? { chat_template_kwargs: templateKwargs } : {}),
       ...extraBody,
       stream: false,
     };
@@ -481,6 +534,7 @@ export class PolicyClient {
     raw: RawCompletion,
     call: {
       version: number;
+      model: string;
       replica: Replica;
       attempts: number;
       overflowRetries: number;
@@ -508,6 +562,7 @@ export class PolicyClient {
         completionTokens: raw.usage?.completion_tokens ?? completionTokenIds?.length ?? 0,
       },
       version: call.version,
+      model: call.model,
       spannedUpdate: this.version !== call.version,
       replica: call.replica.url,
       attempts: call.attempts,

@@ -82,4 +82,33 @@ describe("the policy endpoint preflight", () => {
     expect(run.stdout).toMatch(/^FAIL tool calling/m);
     expect(run.stdout).toMatch(/fix: start vLLM with --enable-auto-tool-choice/);
   });
+
+  it("sends the chat template's switches with its probe calls, as runs send them", async () => {
+    const server = await stub({ scripts: SCRIPTS, defaultScript: "ok" });
+    const run = await sandfarm(
+      "doctor",
+      "--policy-url",
+      server.baseURL,
+      "--model",
+      "stub-model",
+      "--chat-template-kwargs",
+      '{"enable_thinking": false}',
+    );
+    expect(run.code).toBe(0);
+    const probes = server.requests.filter((request) => request.path === "/v1/chat/completions");
+    expect(probes).toHaveLength(2);
+    for (const probe of probes)
+      expect(probe.body).toMatchObject({ chat_template_kwargs: { enable_thinking: false } });
+    const bad = await sandfarm(
+      "doctor",
+      "--policy-url",
+      server.baseURL,
+      "--chat-template-kwargs",
+      "[1]",
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /--chat-template-kwargs <json>' argument '\[1\]' is invalid\. must be a JSON object/,
+    );
+  });
 });

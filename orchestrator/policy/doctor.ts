@@ -24,6 +24,8 @@ export interface PolicyDoctorOptions {
   minContextTokens?: number;
   /** Per request. @default 30000 */
   timeoutMs?: number;
+  /** Sent as `chat_template_kwargs` with each probe call, as every model call sends it. */
+  chatTemplateKwargs?: Record<string, unknown>;
 }
 
 /** The probe offers sandfarm's own execute_bash tool, as a sandbox episode would. */
@@ -127,9 +129,13 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
   );
 
   const messages = [{ role: "user", content: "Reply with the word ok." }];
+  const templateKwargs = options.chatTemplateKwargs
+    ? { chat_template_kwargs: options.chatTemplateKwargs }
+    : {};
   const tokens = await request("POST", "/chat/completions", {
     model: options.model,
     messages,
+    ...templateKwargs,
     max_tokens: 4,
     logprobs: true,
     return_token_ids: true,
@@ -161,6 +167,7 @@ export async function checkPolicyEndpoint(options: PolicyDoctorOptions): Promise
   const tools = await request("POST", "/chat/completions", {
     model: options.model,
     messages,
+    ...templateKwargs,
     tools: PROBE_TOOLS,
     tool_choice: "auto",
     max_tokens: 4,

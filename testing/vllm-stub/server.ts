@@ -171,6 +171,9 @@ export interface RunningVllmStub {
   close(): Promise<void>;
 }
 
+/** vLLM validates `chat_template_kwargs` as a dict (pydantic) before rendering. */
+const templateKwargsSchema = z.record(z.string(), z.unknown()).nullish();
+
 const chatRequestSchema = z.looseObject({
   model: z.string().nullish(),
   messages: z.array(z.looseObject({ role: z.string() })).min(1),
@@ -184,6 +187,7 @@ const chatRequestSchema = z.looseObject({
   return_tokens_as_token_ids: z.boolean().nullish(),
   stream: z.boolean().nullish(),
   n: z.number().int().nullish(),
+  chat_template_kwargs: templateKwargsSchema,
 });
 
 /** A chat-completions request body as the stub reads it; other fields are kept as sent. */
@@ -197,6 +201,8 @@ const tokenizePromptSchema = z.looseObject({
 });
 
 const tokenizeChatSchema = z.looseObject({
+  model: z.string().nullish(),
+  chat_template_kwargs: templateKwargsSchema,
   messages: z.array(z.looseObject({ role: z.string() })),
   tools: z.array(z.unknown()).nullish(),
   add_generation_prompt: z.boolean().nullish(),
@@ -674,6 +680,7 @@ class VllmStub {
       addGenerationPrompt: true,
       dropEarlierReasoning: this.options.dropEarlierReasoning ?? false,
       reserializeToolArguments: this.options.reserializeToolArguments ?? false,
+      enableThinking: body.chat_template_kwargs?.enable_thinking !== false,
     });
     const promptTokens = promptIds.length;
     const maxTokens = requested ?? this.maxModelLen - promptTokens;
@@ -793,10 +800,14 @@ class VllmStub {
       returnTokenStrs = promptRequest.data.return_token_strs ?? false;
     } else if (chatRequest.success) {
       const request = chatRequest.data;
+      const model = request.model ?? this.model;
+      if (model !== this.model && !this.loraAdapters.has(model))
+        return { status: 404, body: this.error(404, `The model \`${model}\` does not exist.`) };
       tokens = renderChat(request.messages, request.tools ?? [], {
         addGenerationPrompt: request.add_generation_prompt ?? true,
         dropEarlierReasoning: this.options.dropEarlierReasoning ?? false,
         reserializeToolArguments: this.options.reserializeToolArguments ?? false,
+        enableThinking: request.chat_template_kwargs?.enable_thinking !== false,
       });
       returnTokenStrs = request.return_token_strs ?? false;
     } else {

@@ -56,6 +56,11 @@ export interface RenderOptions {
    * longer re-render to the sampled ids. @default false (verbatim)
    */
   reserializeToolArguments?: boolean;
+  /**
+   * Qwen3's `chat_template_kwargs: {enable_thinking: false}`: the generation prompt ends with an
+   * empty think block, so the prompt is longer than with thinking on. @default true
+   */
+  enableThinking?: boolean;
 }
 
 /** What a segment holds; the sampler writes `reasoning` and `content` non-canonically on request. */
@@ -185,6 +190,7 @@ export function chatSegments(
   if (options.addGenerationPrompt) {
     push(IM_START);
     push("assistant\n");
+    if (options.enableThinking === false) push("<think>\n\n</think>\n\n");
   }
   return segments;
 }
