@@ -414,7 +414,7 @@ describe("an interrupted eval run", () => {
 
   it("sends only the sampling keys the config sets, per mode, and the chat template's switches with every call and /tokenize", async () => {
     const first = stub.requests.length;
-    await runEvaluation({
+    const { report: sampled } = await runEvaluation({
       config: config({
         outputDir: join(dir, "sampling"),
         tasks: [MATH],
@@ -442,7 +442,7 @@ describe("an interrupted eval run", () => {
     const episodes = chats.filter((body) => !isProbe(body));
     const sandbox = episodes.filter((body) => body.tools !== undefined);
     const llm = episodes.filter((body) => body.tools === undefined);
-    expect(sandbox.length).toBeGreaterThan(1);
+    expect(sandbox.length).toBeGreaterThanOrEqual(1);
     expect(llm).toHaveLength(1);
     const SHAPING = ["top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty"];
     for (const body of sandbox) {
@@ -455,6 +455,24 @@ describe("an interrupted eval run", () => {
       expect(body.chat_template_kwargs).toEqual({ enable_thinking: false });
     // Counted with the same switch the call renders with: one request per model call.
     expect(tokenizes.length).toBe(episodes.length);
+    // The report says what was sent and the limits the episodes ran under.
+    expect(sampled!.generation).toEqual({
+      sampling: { sandbox: { temperature: 0.6 }, llm: { temperature: 0, seed: 5 } },
+      chatTemplateKwargs: { enable_thinking: false },
+      endpoint: {
+        contextTokens: 1_048_576,
+        contextSource: "server",
+        maxTotalTokens: 200_000,
+        maxTokensPerCall: 4096,
+      },
+    });
+    const markdown = readFileSync(join(dir, "sampling", "report.md"), "utf8");
+    expect(markdown).toContain(
+      '- Sampling: sandbox `{"temperature":0.6}`; LLM `{"temperature":0,"seed":5}`',
+    );
+    expect(markdown).toContain(
+      "- Context: 1048576 tokens (served); maxTotalTokens 200000, maxTokensPerCall 4096",
+    );
   }, 120_000);
 
   it("names a missing task file by its key", async () => {

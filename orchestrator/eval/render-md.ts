@@ -177,6 +177,7 @@ export function renderReportMarkdown(report: EvalReport): string {
           }`,
         ]
       : []),
+    ...generationFacts(report),
   ];
   parts.push(`${facts.join("\n")}\n`);
   if (report.skippedRows && report.skippedRows.length > 0)
@@ -274,4 +275,26 @@ function requestTable(report: EvalReport): string {
     "| --- | --- | --- | --- | --- | --- |\n" +
     `${rows.join("\n")}\n`
   );
+}
+
+/** What the calls were sent (sampling per mode, template switches) and the fitted limits. */
+function generationFacts(report: EvalReport): string[] {
+  const generation = report.generation;
+  if (!generation) return [];
+  const sampling = Object.entries(generation.sampling)
+    .map(([mode, keys]) => {
+      const set = Object.keys(keys ?? {}).length > 0 ? `\`${JSON.stringify(keys)}\`` : "none set";
+      return `${MODE_NAMES[mode as Mode]} ${set}`;
+    })
+    .join("; ");
+  const lines = [`- Sampling: ${sampling} (unset keys not sent: the model's generation config)`];
+  if (generation.chatTemplateKwargs)
+    lines.push(`- Chat template: \`${JSON.stringify(generation.chatTemplateKwargs)}\``);
+  const endpoint = generation.endpoint;
+  if (endpoint)
+    lines.push(
+      `- Context: ${endpoint.contextTokens} tokens (${endpoint.contextSource === "server" ? "served" : endpoint.contextSource}); ` +
+        `maxTotalTokens ${endpoint.maxTotalTokens}, maxTokensPerCall ${endpoint.maxTokensPerCall}`,
+    );
+  return lines;
 }

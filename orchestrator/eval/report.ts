@@ -109,6 +109,20 @@ export interface ReportMeta {
   notes?: string[];
   /** Task rows passed over with `onBadRow: skip`, each as `FILE:LINE: field: problem`. */
   skippedRows?: string[];
+  /** What the calls were sent and the limits they ran under. */
+  generation?: GenerationFacts;
+}
+
+/** The sampling each mode's calls carried (only the keys set), the template switches, the fit. */
+export interface GenerationFacts {
+  sampling: Partial<Record<Mode, Record<string, unknown>>>;
+  chatTemplateKwargs?: Record<string, unknown>;
+  endpoint?: {
+    contextTokens: number;
+    contextSource: string;
+    maxTotalTokens: number;
+    maxTokensPerCall: number;
+  };
 }
 
 export interface EvalReport {
@@ -125,6 +139,8 @@ export interface EvalReport {
   notes: string[];
   /** Task rows passed over with `onBadRow: skip` (absent in older reports). */
   skippedRows?: string[];
+  /** What the calls were sent and the limits they ran under (absent in older reports). */
+  generation?: GenerationFacts;
   /** Rollouts by mode: scored + failed. */
   rollouts: Partial<Record<Mode, number>>;
   domains: Record<string, Partial<Record<Mode, ModeSummary>> & { gain: number | null }>;
@@ -364,6 +380,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     scoring: meta.scoring ?? null,
     notes: meta.notes ?? [],
     skippedRows: meta.skippedRows ?? [],
+    ...(meta.generation ? { generation: meta.generation } : {}),
     rollouts,
     domains,
     overall,

@@ -33,7 +33,7 @@ import { runEpisode } from "../agent/episode.js";
 import { ConfigError } from "../../common/errors.js";
 import { Semaphore } from "../util/semaphore.js";
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
-import { fitToEndpoint } from "../launch/endpoint-limits.js";
+import { type FittedEpisode, fitToEndpoint } from "../launch/endpoint-limits.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import { evalSampling } from "../config/sampling.js";
 import { policyClientFor, preflightPolicy } from "../launch/policy.js";
@@ -217,6 +217,7 @@ function reportMeta(
   config: EvalConfig,
   loaded: LoadedTasks,
   sandbox: Record<string, string> | undefined,
+  fitted: FittedEpisode,
 ): ReportMeta {
   return {
     ...(sandbox ? { sandbox } : {}),
@@ -235,6 +236,20 @@ function reportMeta(
     },
     notes: config.notes,
     skippedRows: loaded.skipped,
+    generation: {
+      sampling: Object.fromEntries(
+        modesOf(config).map((mode) => [mode, evalSampling(config.policy.sampling, mode)]),
+      ),
+      ...(config.policy.chatTemplateKwargs
+        ? { chatTemplateKwargs: config.policy.chatTemplateKwargs }
+        : {}),
+      endpoint: {
+        contextTokens: fitted.contextTokens,
+        contextSource: fitted.contextSource,
+        maxTotalTokens: fitted.episode.maxTotalTokens,
+        maxTokensPerCall: fitted.episode.maxTokensPerCall,
+      },
+    },
   };
 }
 
@@ -429,7 +444,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   }
   const records = [...done.values()];
   if (cancelled) return { runDir, records, cancelled };
-  const report = computeReport(records, reportMeta(config, loaded, sandbox));
+  const report = computeReport(records, reportMeta(config, loaded, sandbox, fitted));
   writeReportFiles(runDir, report);
   return { runDir, report, records, cancelled };
 }
