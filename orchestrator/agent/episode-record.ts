@@ -87,11 +87,11 @@ export interface Episode {
 export interface EpisodeRequests {
   /** Model calls (answered chat completions). */
   calls: number;
-  /** Chat-completion requests sent, retries included. */
+  /** Chat-completion requests sent, retries and those of a call that failed included. */
   chat: number;
   /** Chat-completion requests repeated after a context overflow. */
   overflowRetries: number;
-  /** `/tokenize` requests that measured a prompt before its call. */
+  /** `/tokenize` requests sent to measure a prompt before its call (answered or not). */
   tokenize: number;
 }
 

@@ -485,6 +485,17 @@ describe("sandbox episodes", () => {
     );
     expect(failed.stopReason).toBe("policy_error");
     expect(failed.calls).toEqual([]);
+    // The requests of a call that failed still count: 1 + 2 retries, none answered.
+    expect(failed.requests).toEqual({ calls: 0, chat: 3, overflowRetries: 0, tokenize: 0 });
+    // With the context known, the prompt is measured first: that request counts too.
+    const measured = await runEpisode(
+      task("down-2", "llm-math"),
+      "llm",
+      { policy: policy([down.baseURL], { retries: 1 }) },
+      identity(),
+      { ...LIMITS, contextTokens: 32_768 },
+    );
+    expect(measured.requests).toEqual({ calls: 0, chat: 2, overflowRetries: 0, tokenize: 1 });
   });
 
   it("ends with timeout when the policy is slower than the episode's deadline", async () => {

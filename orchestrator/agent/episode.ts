@@ -25,6 +25,7 @@ import {
   PolicyUnavailableError,
   type PolicyClient,
   PromptTooLongError,
+  type RequestTally,
   type SamplingParams,
 } from "../policy/client.js";
 import type { ManagedSandbox } from "../sandbox/backend.js";
@@ -148,8 +149,8 @@ class EpisodeRun {
   private lastSequence: number[] | undefined;
   /** A call was on the wire while a policy update committed. */
   private spannedUpdate = false;
-  /** Prompts measured with `/tokenize` before their call. */
-  private tokenizeCalls = 0;
+  /** Every request the episode's calls sent, those of a call that failed included. */
+  private readonly tally: RequestTally = { chat: 0, overflowRetries: 0, tokenize: 0 };
 
   constructor(
     readonly task: Task,
@@ -181,6 +182,7 @@ class EpisodeRun {
       ...(tools ? { tools } : {}),
       deadline: this.deadline,
       ...(this.options.sampling ? { sampling: this.options.sampling } : {}),
+      tally: this.tally,
     };
     const counted = await this.countPrompt(request);
     const completion = await this.services.policy.complete({
@@ -206,9 +208,7 @@ class EpisodeRun {
     request: Parameters<PolicyClient["promptTokens"]>[0],
   ): Promise<number | undefined> {
     if (this.options.contextTokens === undefined) return undefined;
-    const counted = await this.services.policy.promptTokens(request);
-    if (counted !== undefined) this.tokenizeCalls++;
-    return counted;
+    return this.services.policy.promptTokens(request);
   }
 
   /**
@@ -260,9 +260,7 @@ class EpisodeRun {
       spannedUpdate: this.spannedUpdate || versions.size > 1,
       requests: {
         calls: this.calls.length,
-        chat: this.calls.reduce((sum, call) => sum + call.attempts, 0),
-        overflowRetries: this.calls.reduce((sum, call) => sum + (call.overflowRetries ?? 0), 0),
-        tokenize: this.tokenizeCalls,
+        ...this.tally,
       },
       startedAt: this.startedAt,
       durationMs: Date.now() - this.startedAt,

@@ -106,6 +106,19 @@ export interface PolicyClientOptions {
   probeIntervalMs?: number;
 }
 
+/**
+ * Requests sent on a caller's behalf, failed ones included: the client adds to it as it sends
+ * (an episode passes one for all its calls, so a call that finally fails still counts).
+ */
+export interface RequestTally {
+  /** Chat-completion requests. */
+  chat: number;
+  /** Of those, repeats with a lower max_tokens after a context overflow. */
+  overflowRetries: number;
+  /** `/tokenize` requests. */
+  tokenize: number;
+}
+
 export interface CompletionRequest {
   rolloutId: string;
   messages: readonly ChatMessage[];
@@ -114,6 +127,8 @@ export interface CompletionRequest {
   /** Epoch milliseconds after which no attempt starts and none is waited for. */
   deadline?: number;
   sampling?: SamplingParams;
+  /** Counts every request sent for this call, whatever its outcome. */
+  tally?: RequestTally;
 }
 
 export interface Completion {
@@ -377,6 +392,7 @@ export class PolicyClient {
     // Counted as load, as a chat request is: the pick makes the rollout stick here, and
     // rollouts starting together must still spread over the replicas.
     replica.inFlight++;
+    if (request.tally) request.tally.tokenize++;
     try {
       const reply = (await this.http.request("POST", `${serverRoot(replica.url)}/tokenize`, body, {
         timeoutMs: Math.max(1, Math.min(this.options.requestTimeoutMs, remaining)),
@@ -420,6 +436,7 @@ export class PolicyClient {
         continue;
       }
       attempts++;
+      if (request.tally) request.tally.chat++;
       replica.inFlight++;
       // The model name goes with the version: both are what the attempt started under.
       const model = this.served;
@@ -455,6 +472,7 @@ export class PolicyClient {
               );
             maxTokens = lowered;
             overflowRetries++;
+            if (request.tally) request.tally.overflowRetries++;
             continue;
           }
         }
