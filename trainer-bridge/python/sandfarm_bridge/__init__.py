@@ -5,12 +5,12 @@ training step, and drive policy updates.
 
     client = BridgeClient("farm-host:50051", token=os.environ["SANDFARM_BRIDGE_TOKEN"])
     for batch in client.pull(rank=0, world_size=1):
-        table = batch.table()          # pyarrow.Table, TrainingRow schema "1"
+        arrays = batch.arrays()        # padded numpy arrays (pyarrow if installed, else numpy only)
         ...train...
         batch.ack()
 
-Needs grpcio and protobuf; `Batch.table()` needs pyarrow and `sandfarm_bridge.tensors` needs
-numpy (and torch for tensors).
+Needs grpcio and protobuf; `Batch.arrays()` and `sandfarm_bridge.tensors` need numpy (and torch
+for tensors); `Batch.table()` needs pyarrow, `Batch.decoded()` does not (`sandfarm_bridge.ipc`).
 """
 
 from .client import Batch, BridgeClient, BridgeError, PolicyUpdate, Status

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import queue
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import grpc
 
@@ -75,6 +76,7 @@ class Batch:
         self.data = data
         self._stream = stream
         self._acked = False
+        self._decoded = None
 
     @property
     def batch_id(self) -> str:
@@ -100,6 +102,31 @@ class Batch:
                 f"batch schema version {version!r}; this client reads {SCHEMA_VERSION!r}",
             )
         return table
+
+    def decoded(self):
+        """The rows decoded with numpy alone (`sandfarm_bridge.ipc.DecodedBatch`, no pyarrow):
+        columns as numpy arrays that view `data`. Raises `ipc.UnsupportedBatchError` on another
+        schema version or a file this reader does not take."""
+        if self._decoded is None:
+            from .ipc import read_batch  # numpy only
+
+            self._decoded = read_batch(self.data)
+        return self._decoded
+
+    def arrays(self, pad_token_id: Optional[int] = 0) -> Dict[str, Any]:
+        """The padded numpy arrays of `tensors.batch_arrays`: through pyarrow where it is
+        installed, else through the numpy decoder (the same arrays either way)."""
+        from .tensors import batch_arrays
+
+        if importlib.util.find_spec("pyarrow") is not None:
+            return batch_arrays(self.table(), pad_token_id)
+        return batch_arrays(self.decoded(), pad_token_id)
+
+    @property
+    def sampling(self) -> Optional[Dict[str, Any]]:
+        """The sampling parameters every rollout of the batch was sent with (schema metadata
+        `sandfarm.sampling`, parsed), or None when the farm recorded none."""
+        return self.decoded().sampling
 
     def ack(self) -> None:
         """Tells the farm the batch was trained on: it is never delivered again. Raises

@@ -1,12 +1,13 @@
 """Turning a batch into padded training tensors, and the clipped policy-gradient loss.
 
     arrays = batch_arrays(batch.table(), pad_token_id=tokenizer.pad_token_id)  # numpy
+    arrays = batch_arrays(read_batch(batch.data), pad_token_id=...)  # the same, without pyarrow
     tensors = to_torch(arrays, device="cuda")
     loss = clipped_pg_loss(new_logprobs, tensors["old_logprobs"], tensors["advantages"],
                            tensors["loss_mask"])
 
-`pad_ragged` and `batch_arrays` need numpy (and pyarrow for the table); `to_torch` and
-`clipped_pg_loss` need torch.
+`pad_ragged` and `batch_arrays` need numpy (and pyarrow for a table; a batch decoded by
+`sandfarm_bridge.ipc.read_batch` needs none); `to_torch` and `clipped_pg_loss` need torch.
 """
 
 from __future__ import annotations
@@ -43,33 +44,60 @@ def pad_ragged(values: np.ndarray, offsets: np.ndarray, pad_value, dtype) -> np.
 
 
 def batch_arrays(table, pad_token_id: Optional[int] = 0) -> Dict[str, np.ndarray]:
-    """Padded numpy arrays of a batch's pyarrow.Table.
+    """Padded numpy arrays of a batch: a pyarrow.Table, or a `DecodedBatch` of
+    `sandfarm_bridge.ipc.read_batch` (numpy only, no pyarrow).
 
     input_ids, loss_mask, old_logprobs, versions: [rows, longest row]; attention_mask: 1 on real
     tokens; advantages, rewards: [rows]; trainable: [rows] bool. Rows that are not trainable keep
     their tokens but get a zero loss mask. A pad_token_id of None (tokenizers without one) pads
     with 0: padded positions are masked out either way.
     """
+    from .ipc import DecodedBatch
+
+    if isinstance(table, DecodedBatch):
+        return batch_arrays_from_decoded(table, pad_token_id)
+    table = table.combine_chunks()
+    lists = {}
+    for column in _TOKEN_COLUMNS:
+        array = table.column(column).chunk(0)
+        lists[column] = (array.values.to_numpy(zero_copy_only=False), array.offsets.to_numpy())
+    return _padded(
+        lists,
+        advantage=table.column("advantage").to_numpy(),
+        reward=table.column("reward").to_numpy(),
+        trainable=table.column("trainable").to_numpy(zero_copy_only=False),
+        pad_token_id=pad_token_id,
+    )
+
+
+def batch_arrays_from_decoded(decoded, pad_token_id: Optional[int] = 0) -> Dict[str, np.ndarray]:
+    """`batch_arrays` of a `sandfarm_bridge.ipc.DecodedBatch`: the same arrays, without pyarrow."""
+    columns = decoded.columns
+    return _padded(
+        {name: (columns[name].values, columns[name].offsets) for name in _TOKEN_COLUMNS},
+        advantage=columns["advantage"],
+        reward=columns["reward"],
+        trainable=columns["trainable"],
+        pad_token_id=pad_token_id,
+    )
+
+
+def _padded(lists, advantage, reward, trainable, pad_token_id) -> Dict[str, np.ndarray]:
+    """The arrays of `batch_arrays` from each list column's (values, offsets) and the per-row
+    columns."""
     if pad_token_id is None:
         pad_token_id = 0
-    table = table.combine_chunks()
     arrays: Dict[str, np.ndarray] = {}
     for column, (name, dtype, pad) in _TOKEN_COLUMNS.items():
-        array = table.column(column).chunk(0)
-        arrays[name] = pad_ragged(
-            array.values.to_numpy(zero_copy_only=False),
-            array.offsets.to_numpy(),
-            pad_token_id if pad is None else pad,
-            dtype,
-        )
-    offsets = table.column("token_ids").chunk(0).offsets.to_numpy()
-    lengths = np.diff(offsets)
+        values, offsets = lists[column]
+        arrays[name] = pad_ragged(values, offsets, pad_token_id if pad is None else pad, dtype)
+    lengths = np.diff(np.asarray(lists["token_ids"][1], dtype=np.int64))
     arrays["attention_mask"] = (
         np.arange(arrays["input_ids"].shape[1])[None, :] < lengths[:, None]
     ).astype(np.int64)
-    arrays["advantages"] = table.column("advantage").to_numpy().astype(np.float32)
-    arrays["rewards"] = table.column("reward").to_numpy().astype(np.float32)
-    trainable = table.column("trainable").to_numpy(zero_copy_only=False).astype(bool)
+    arrays["advantages"] = np.asarray(advantage).astype(np.float32)
+    arrays["rewards"] = np.asarray(reward).astype(np.float32)
+    trainable = np.asarray(trainable).astype(bool)
     arrays["trainable"] = trainable
     arrays["loss_mask"] = arrays["loss_mask"] * trainable[:, None].astype(np.float32)
     return arrays
