@@ -35,23 +35,25 @@ setup() {
   say "bubblewrap (the local backend)"
   install_debian_package bwrap bubblewrap "bubblewrap (the local backend)" || exit 1
   echo "bubblewrap: $(bwrap --version)"
-  say "the trainer bridge: protoc, Debian's grpcio/protobuf/numpy for the Python client, openssl"
+  say "the trainer bridge: protoc, Debian's grpcio/protobuf/numpy/torch for the Python client and the tiny policy, openssl"
   install_debian_package protoc protobuf-compiler "protoc (code generation)" || exit 1
   install_debian_package openssl openssl "openssl (TLS test certificates)" || exit 1
   install_python_modules || exit 1
-  echo "$(protoc --version); /usr/bin/python3: $(/usr/bin/python3 -c 'import grpc, google.protobuf, numpy; print("grpcio", grpc.__version__, "protobuf", google.protobuf.__version__, "numpy", numpy.__version__)')"
+  echo "$(protoc --version); /usr/bin/python3: $(/usr/bin/python3 -c 'import grpc, google.protobuf, numpy, torch; print("grpcio", grpc.__version__, "protobuf", google.protobuf.__version__, "numpy", numpy.__version__, "torch", torch.__version__)')"
 }
 
-# Debian's python3-* packages are visible only to /usr/bin/python3 (not a pyenv python3).
+# Debian's python3-* packages are visible only to /usr/bin/python3 (not a pyenv python3). torch
+# runs the tiny policy; Debian's OpenBLAS makes it about 9x faster than the reference BLAS.
 install_python_modules() {
-  /usr/bin/python3 -c 'import grpc, grpc_tools, google.protobuf, numpy' 2>/dev/null && return 0
-  command -v apt-get >/dev/null 2>&1 || fail "the Python client needs Debian's python3-grpcio, python3-grpc-tools, python3-protobuf and python3-numpy"
-  say "installing Debian's python3-grpcio, python3-grpc-tools, python3-protobuf, python3-numpy"
+  /usr/bin/python3 -c 'import grpc, grpc_tools, google.protobuf, numpy, torch' 2>/dev/null &&
+    [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread ] && return 0
+  command -v apt-get >/dev/null 2>&1 || fail "the Python client needs Debian's python3-grpcio, python3-grpc-tools, python3-protobuf, python3-numpy and python3-torch"
+  say "installing Debian's python3-grpcio, python3-grpc-tools, python3-protobuf, python3-numpy, python3-torch, libopenblas0-pthread"
   if [ -z "${SANDFARM_APT_UPDATED:-}" ]; then
     apt-get update -qq
     export SANDFARM_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio python3-grpc-tools python3-protobuf python3-numpy >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-torch libopenblas0-pthread >/dev/null
 }
 
 # Only the tests need a browser: the HTML report is opened in headless Chromium.

@@ -81,8 +81,11 @@ export interface ReceivedBatch {
   /** The Arrow IPC file, byte for byte what the farm spooled (joined on first use). */
   readonly bytes: Uint8Array;
   rows(): TrainingRow[];
-  /** Tells the farm the batch was trained on; it is never delivered again. */
-  ack(): void;
+  /**
+   * Tells the farm the batch was trained on; it is never delivered again. `metrics` (finite
+   * numbers) are the training step's, recorded with the run.
+   */
+  ack(metrics?: Record<string, number>): void;
 }
 
 /** The stream ended with a gRPC error (UNAUTHENTICATED, UNAVAILABLE, ...). */
@@ -329,7 +332,7 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
         return bytes();
       },
       rows: () => decodeBatch(bytes()).rows,
-      ack: () => {
+      ack: (metrics = {}) => {
         if (acked) return;
         if (this.ended)
           throw new Error(
@@ -337,7 +340,7 @@ export class PullStream implements AsyncIterable<ReceivedBatch> {
               "ack before leaving the loop",
           );
         acked = true;
-        this.stream.write({ kind: { $case: "ack", value: { batchId: header.batchId } } });
+        this.stream.write({ kind: { $case: "ack", value: { batchId: header.batchId, metrics } } });
       },
     });
     this.waiting?.resolve();

@@ -29,6 +29,18 @@ export interface DeliverySettings {
   watermarks?: { highTokens: number; lowTokens: number };
   /** The committed policy version, told to each stream in its Welcome. */
   policyVersion: () => number;
+  /** Told of each batch's first recorded ack, with the trainer's metrics for it. */
+  onAck?: (ack: TrainerAck) => void;
+}
+
+/** A batch's first ack, as recorded: which trainer rank trained on it, and its metrics. */
+export interface TrainerAck {
+  batchId: string;
+  sequence: number;
+  rank: number;
+  trainerId: string;
+  /** The trainer's finite metrics (loss, kl, clip_fraction, ...); others are left out. */
+  metrics: Record<string, number>;
 }
 
 /** Delivery's share of the GetStatus reply. */
@@ -216,7 +228,7 @@ export class BatchDelivery {
         consumer.credits += kind.value.batches;
         this.dispatch();
       } else if (kind?.$case === "ack") {
-        const recording = this.acknowledge(consumer, kind.value.batchId);
+        const recording = this.acknowledge(consumer, kind.value.batchId, kind.value.metrics);
         consumer.recording.add(recording);
         void recording.finally(() => consumer?.recording.delete(recording));
       }
@@ -308,7 +320,11 @@ export class BatchDelivery {
     this.dispatch();
   }
 
-  private async acknowledge(consumer: Consumer, batchId: string): Promise<void> {
+  private async acknowledge(
+    consumer: Consumer,
+    batchId: string,
+    metrics: Record<string, number> = {},
+  ): Promise<void> {
     const timer = consumer.inFlight.get(batchId);
     if (timer) clearTimeout(timer);
     consumer.inFlight.delete(batchId);
@@ -317,7 +333,18 @@ export class BatchDelivery {
     this.acking.add(batchId);
     try {
       const first = await this.settings.spool.ack(batchId);
-      if (first) this.ackedBytes.push({ at: Date.now(), bytes: batch.byteLength });
+      if (first) {
+        this.ackedBytes.push({ at: Date.now(), bytes: batch.byteLength });
+        this.settings.onAck?.({
+          batchId,
+          sequence: batch.sequence,
+          rank: consumer.rank,
+          trainerId: consumer.trainerId,
+          metrics: Object.fromEntries(
+            Object.entries(metrics).filter(([, value]) => Number.isFinite(value)),
+          ),
+        });
+      }
     } catch (error) {
       this.acking.delete(batchId);
       // The journal could not be written: the farm cannot promise durability any more.

@@ -11,7 +11,8 @@ import { trainingGroup } from "../testing/training-rows.js";
 import { startVllmStub } from "../testing/vllm-stub/index.js";
 import { BridgeClient } from "./client.js";
 import { PolicyUpdates } from "./policy-updates.js";
-import { BridgeServer } from "./server.js";
+import { BridgeServer, type TrainerAck } from "./server.js";
+import { matching } from "../testing/matchers.js";
 import { Spool } from "./spool.js";
 
 // Debian's grpcio and protobuf are visible only to /usr/bin/python3 (not the pyenv python3).
@@ -27,14 +28,20 @@ afterEach(async () => {
 async function farm(policy?: PolicyUpdates) {
   const dir = await mkdtemp(join(tmpdir(), "sandfarm-py-"));
   const spool = await Spool.open(dir, { runId: "py" });
-  const server = new BridgeServer({ spool, token: TOKEN, ...(policy ? { policy } : {}) });
+  const acks: TrainerAck[] = [];
+  const server = new BridgeServer({
+    spool,
+    token: TOKEN,
+    onAck: (ack) => acks.push(ack),
+    ...(policy ? { policy } : {}),
+  });
   const port = await server.listen("127.0.0.1:0");
   cleanups.push(async () => {
     await server.close();
     await spool.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { spool, server, address: `127.0.0.1:${port}` };
+  return { spool, server, acks, address: `127.0.0.1:${port}` };
 }
 
 /** Runs the Python client script; returns its JSON lines and exit code. */
@@ -66,8 +73,8 @@ async function python(args: string[]): Promise<{ lines: Record<string, unknown>[
 }
 
 describe("the Python trainer client (grpcio) against the farm", () => {
-  it("pulls batches over real gRPC, byte for byte, and acks them", async () => {
-    const { spool, server, address } = await farm();
+  it("pulls batches over real gRPC, byte for byte, and acks them with the step's metrics", async () => {
+    const { spool, server, acks, address } = await farm();
     const committed = [];
     for (let group = 0; group < 3; group++)
       committed.push(await server.commit(trainingGroup(group, { tokens: 40_000 })));
@@ -85,6 +92,15 @@ describe("the Python trainer client (grpcio) against the farm", () => {
     );
     expect(lines[3]).toEqual({ status: { acked: 3, run_id: "py" } });
     expect(spool.pending()).toEqual([]);
+    expect(acks).toEqual(
+      committed.map((batch) => ({
+        batchId: batch.batchId,
+        sequence: batch.sequence,
+        rank: 0,
+        trainerId: matching(/./),
+        metrics: { loss: 0.25 + batch.sequence, grad_norm: 1.5 },
+      })),
+    );
   });
 
   it("is refused without the token, and a batch it never acked goes to the next trainer", async () => {

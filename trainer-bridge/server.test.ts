@@ -400,7 +400,7 @@ describe("the trainer bridge", () => {
     });
     const rude = raw.pull(new Metadata());
     const rudeError = new Promise((resolve) => rude.on("error", resolve));
-    rude.write({ kind: { $case: "ack", value: { batchId: "run-0" } } });
+    rude.write({ kind: { $case: "ack", value: { batchId: "run-0", metrics: {} } } });
     await expect(rudeError).resolves.toMatchObject({
       code: GrpcStatus.INVALID_ARGUMENT,
       details: "the first message of a Pull stream must be Hello",

@@ -32,7 +32,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
-import { BatchDelivery, type DeliveryMode, wireDelivery } from "./delivery.js";
+import { BatchDelivery, type DeliveryMode, type TrainerAck, wireDelivery } from "./delivery.js";
 import {
   type PullRequest,
   type PullResponse,
@@ -53,7 +53,7 @@ import type { TrainingRow } from "./training-row.js";
 import { BRIDGE_SERVICE, BULK_CHANNEL_OPTIONS } from "./wire.js";
 
 export { BRIDGE_DEFAULTS } from "./defaults.js";
-export type { DeliveryMode } from "./delivery.js";
+export type { DeliveryMode, TrainerAck } from "./delivery.js";
 export { BridgeOptionError } from "./server-auth.js";
 export type { TlsOptions } from "./server-auth.js";
 
@@ -74,6 +74,8 @@ export interface BridgeServerOptions {
   watermarks?: { highTokens: number; lowTokens: number };
   /** The largest chunk a client may ask for. @default BRIDGE_DEFAULTS.maxChunkBytes */
   maxChunkBytes?: number;
+  /** Told of each batch's first recorded ack, with the trainer's metrics (`TrainerAck`). */
+  onAck?: (ack: TrainerAck) => void;
 }
 
 export class BridgeServer {
@@ -117,6 +119,7 @@ export class BridgeServer {
       maxChunkBytes: settings.maxChunkBytes,
       watermarks: settings.watermarks,
       policyVersion: () => options.policy?.committedVersion ?? 0,
+      ...(options.onAck ? { onAck: options.onAck } : {}),
     });
     const policyRpcs = policyUpdateRpcs(options.policy);
     const implementation: UntypedServiceImplementation = {

@@ -7,7 +7,8 @@
  *
  * Run directory: `config.json` (the resolved config), `provenance.json`, `journal.jsonl`,
  * `batches/` (the spool: Arrow IPC files and their journal), `metrics.jsonl`,
- * `validation.jsonl`, `trajectories.jsonl`.
+ * `validation.jsonl`, `trajectories.jsonl`, and with the bridge sink `trainer.jsonl` (the
+ * trainer's metrics from its acks).
  *
  * @example
  * const run = await launchTraining({ config });
@@ -42,6 +43,7 @@ import type { SandboxPool } from "../sandbox/pool.js";
 import { SANDFARM_VERSION } from "../version.js";
 import { Farm, type FarmEvent } from "./farm.js";
 import { FarmJournal } from "./journal.js";
+import { TrainerLog } from "./trainer-log.js";
 import { FarmGauges } from "./metrics.js";
 import { TaskCursor } from "./task-cursor.js";
 
@@ -298,8 +300,10 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
       const token = process.env.SANDFARM_BRIDGE_TOKEN;
       const tls = config.sink.tls;
       try {
+        const trainerLog = new TrainerLog(runDir);
         bridge = new BridgeServer({
           spool,
+          onAck: (ack) => trainerLog.append(ack),
           delivery: config.sink.delivery,
           ackTimeoutMs: Math.round(config.sink.ackTimeoutS * 1000),
           policy: updates,

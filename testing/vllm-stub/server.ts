@@ -226,6 +226,9 @@ const collectiveRpcSchema = z.looseObject({
   timeout: z.number().nullish(),
 });
 
+/** The worker methods `/collective_rpc` reaches on the stub (sandfarm's weights reload). */
+const WORKER_METHODS: ReadonlySet<string> = new Set(["reload_weights"]);
+
 const loraRequestSchema = z.looseObject({
   lora_name: z.string().min(1),
   lora_path: z.string().min(1).optional(),
@@ -382,8 +385,11 @@ class VllmStub {
     };
   }
 
-  private error(status: number, message: string): unknown {
-    const type = ERROR_TYPES[status] ?? (status >= 500 ? "InternalServerError" : "BadRequestError");
+  private error(status: number, message: string, explicitType?: string): unknown {
+    const type =
+      explicitType ??
+      ERROR_TYPES[status] ??
+      (status >= 500 ? "InternalServerError" : "BadRequestError");
     if (this.options.errorShape === "flat") {
       return { object: "error", message, type, param: null, code: status };
     }
@@ -790,7 +796,20 @@ class VllmStub {
     return { status: 200, body: { status: "resumed" } };
   }
 
+  /** vLLM's `_check_model`: a 404 unless `model` is absent, the served name or a loaded adapter. */
+  private unknownModel(rawBody: unknown): Reply | undefined {
+    const model = (rawBody as { model?: unknown } | null | undefined)?.model;
+    // Absent, null or not a string: no model to check (the form's own validation decides).
+    if (typeof model !== "string" || model === this.model || this.loraAdapters.has(model)) {
+      return undefined;
+    }
+    return { status: 404, body: this.error(404, `The model \`${model}\` does not exist.`) };
+  }
+
   private tokenize(rawBody: unknown): Reply {
+    // vLLM checks the model before reading the request's form (prompt or messages).
+    const unknown = this.unknownModel(rawBody);
+    if (unknown) return unknown;
     const promptRequest = tokenizePromptSchema.safeParse(rawBody);
     const chatRequest = tokenizeChatSchema.safeParse(rawBody);
     let tokens: number[];
@@ -800,9 +819,6 @@ class VllmStub {
       returnTokenStrs = promptRequest.data.return_token_strs ?? false;
     } else if (chatRequest.success) {
       const request = chatRequest.data;
-      const model = request.model ?? this.model;
-      if (model !== this.model && !this.loraAdapters.has(model))
-        return { status: 404, body: this.error(404, `The model \`${model}\` does not exist.`) };
       tokens = renderChat(request.messages, request.tools ?? [], {
         addGenerationPrompt: request.add_generation_prompt ?? true,
         dropEarlierReasoning: this.options.dropEarlierReasoning ?? false,
@@ -828,6 +844,8 @@ class VllmStub {
   }
 
   private detokenize(rawBody: unknown): Reply {
+    const unknown = this.unknownModel(rawBody);
+    if (unknown) return unknown;
     const parsed = detokenizeRequestSchema.safeParse(rawBody);
     if (!parsed.success) {
       return { status: 400, body: this.error(400, z.prettifyError(parsed.error)) };
@@ -847,6 +865,18 @@ class VllmStub {
         body: this.error(400, "'method' must be provided for collective_rpc."),
       };
     this.collectiveRpcs.push({ method: parsed.data.method, kwargs: parsed.data.kwargs ?? {} });
+    // vLLM calls getattr(worker, method) on every worker: a method the worker lacks fails there
+    // and the route answers 500.
+    if (!WORKER_METHODS.has(parsed.data.method)) {
+      return {
+        status: 500,
+        body: this.error(
+          500,
+          `'Worker' object has no attribute '${parsed.data.method}' (the stub serves ` +
+            `${[...WORKER_METHODS].join(", ")})`,
+        ),
+      };
+    }
     // One worker here; vLLM answers with each worker's return value.
     return { status: 200, body: { results: [null] } };
   }
@@ -856,7 +886,12 @@ class VllmStub {
     if (!parsed.success || parsed.data.lora_path === undefined) {
       return {
         status: 400,
-        body: this.error(400, "Both 'lora_name' and 'lora_path' must be provided."),
+        // vLLM's serving_models types its own LoRA checks "InvalidUserInput".
+        body: this.error(
+          400,
+          "Both 'lora_name' and 'lora_path' must be provided.",
+          "InvalidUserInput",
+        ),
       };
     }
     const { lora_name: name, lora_path: path, load_inplace: inPlace } = parsed.data;

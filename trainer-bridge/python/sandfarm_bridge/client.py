@@ -128,12 +128,20 @@ class Batch:
         `sandfarm.sampling`, parsed), or None when the farm recorded none."""
         return self.decoded().sampling
 
-    def ack(self) -> None:
-        """Tells the farm the batch was trained on: it is never delivered again. Raises
-        BridgeError when the stream is already closed (the ack could not reach the farm)."""
+    def ack(self, metrics: Optional[Dict[str, float]] = None) -> None:
+        """Tells the farm the batch was trained on: it is never delivered again. `metrics` (finite
+        numbers: loss, kl, clip_fraction, grad_norm, ...) are the training step's, recorded with
+        the run beside the farm's. Raises BridgeError when the stream is already closed (the ack
+        could not reach the farm)."""
         if self._acked:
             return
-        if not self._stream.send(pb.PullRequest(ack=pb.Ack(batch_id=self.header.batch_id))):
+        values = {str(name): float(value) for name, value in (metrics or {}).items()}
+        bad = [name for name, value in values.items() if value != value or value in (float("inf"), float("-inf"))]
+        if bad:
+            raise ValueError(f"ack metrics must be finite numbers; not {', '.join(sorted(bad))}")
+        ack = pb.Ack(batch_id=self.header.batch_id)
+        ack.metrics.update(values)
+        if not self._stream.send(pb.PullRequest(ack=ack)):
             raise BridgeError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"cannot ack {self.header.batch_id}: its stream is closed (the farm will deliver "

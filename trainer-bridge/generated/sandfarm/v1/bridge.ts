@@ -106,6 +106,16 @@ export interface Credit {
 /** The batch was trained on: the farm records it durably and never delivers it again. */
 export interface Ack {
   batchId: string;
+  /**
+   * The trainer's metrics for the step that trained on it (loss, kl, clip_fraction, grad_norm,
+   * logprob_abs_diff_max, ...): recorded with the run beside the farm's own. Finite values only.
+   */
+  metrics: { [key: string]: number };
+}
+
+export interface Ack_MetricsEntry {
+  key: string;
+  value: number;
 }
 
 export interface PullResponse {
@@ -495,7 +505,7 @@ export const Credit: MessageFns<Credit> = {
 };
 
 function createBaseAck(): Ack {
-  return { batchId: "" };
+  return { batchId: "", metrics: {} };
 }
 
 export const Ack: MessageFns<Ack> = {
@@ -503,6 +513,9 @@ export const Ack: MessageFns<Ack> = {
     if (message.batchId !== "") {
       writer.uint32(10).string(message.batchId);
     }
+    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, number]) => {
+      Ack_MetricsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
     return writer;
   },
 
@@ -527,6 +540,17 @@ export const Ack: MessageFns<Ack> = {
             message.batchId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = Ack_MetricsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.metrics[entry2.key] = entry2.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -545,6 +569,82 @@ export const Ack: MessageFns<Ack> = {
   fromPartial<I extends Exact<DeepPartial<Ack>, I>>(object: I): Ack {
     const message = createBaseAck();
     message.batchId = object.batchId ?? "";
+    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseAck_MetricsEntry(): Ack_MetricsEntry {
+  return { key: "", value: 0 };
+}
+
+export const Ack_MetricsEntry: MessageFns<Ack_MetricsEntry> = {
+  encode(message: Ack_MetricsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ack_MetricsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAck_MetricsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Ack_MetricsEntry>, I>>(base?: I): Ack_MetricsEntry {
+    return Ack_MetricsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Ack_MetricsEntry>, I>>(object: I): Ack_MetricsEntry {
+    const message = createBaseAck_MetricsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };

@@ -20,7 +20,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='sandfarm/v1/bridge.proto',
   package='sandfarm.v1',
   syntax='proto3',
-  serialized_pb=_b('\n\x18sandfarm/v1/bridge.proto\x12\x0bsandfarm.v1\"\x82\x01\n\x0bPullRequest\x12#\n\x05hello\x18\x01 \x01(\x0b\x32\x12.sandfarm.v1.HelloH\x00\x12%\n\x06\x63redit\x18\x02 \x01(\x0b\x32\x13.sandfarm.v1.CreditH\x00\x12\x1f\n\x03\x61\x63k\x18\x03 \x01(\x0b\x32\x10.sandfarm.v1.AckH\x00\x42\x06\n\x04kind\"g\n\x05Hello\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x12\n\nworld_size\x18\x02 \x01(\r\x12\x0f\n\x07\x63redits\x18\x03 \x01(\r\x12\x12\n\ntrainer_id\x18\x04 \x01(\t\x12\x17\n\x0fmax_chunk_bytes\x18\x05 \x01(\x04\"\x19\n\x06\x43redit\x12\x0f\n\x07\x62\x61tches\x18\x01 \x01(\r\"\x17\n\x03\x41\x63k\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"\x95\x01\n\x0cPullResponse\x12\'\n\x07welcome\x18\x01 \x01(\x0b\x32\x14.sandfarm.v1.WelcomeH\x00\x12*\n\x06header\x18\x02 \x01(\x0b\x32\x18.sandfarm.v1.BatchHeaderH\x00\x12(\n\x05\x63hunk\x18\x03 \x01(\x0b\x32\x17.sandfarm.v1.BatchChunkH\x00\x42\x06\n\x04kind\"r\n\x07Welcome\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\'\n\x08\x64\x65livery\x18\x02 \x01(\x0e\x32\x15.sandfarm.v1.Delivery\x12\x16\n\x0eschema_version\x18\x03 \x01(\t\x12\x16\n\x0epolicy_version\x18\x04 \x01(\x03\"\xdb\x02\n\x0b\x42\x61tchHeader\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x1a\n\x12min_policy_version\x18\x03 \x01(\x03\x12\x1a\n\x12max_policy_version\x18\x04 \x01(\x03\x12\x0c\n\x04rows\x18\x05 \x01(\r\x12\x0e\n\x06groups\x18\x06 \x01(\r\x12\x0e\n\x06tokens\x18\x07 \x01(\x04\x12\x16\n\x0etrained_tokens\x18\x08 \x01(\x04\x12\x11\n\tipc_bytes\x18\t \x01(\x04\x12\x0e\n\x06\x63hunks\x18\n \x01(\r\x12\x0e\n\x06sha256\x18\x0b \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\r\x12\x36\n\x07metrics\x18\r \x03(\x0b\x32%.sandfarm.v1.BatchHeader.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\";\n\nBatchChunk\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"W\n\x18\x42\x65ginPolicyUpdateRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12*\n\npause_mode\x18\x02 \x01(\x0e\x32\x16.sandfarm.v1.PauseMode\"?\n\x0bLoraAdapter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x14\n\x0cload_inplace\x18\x03 \x01(\x08\"w\n\x18LoadPolicyWeightsRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12(\n\x04lora\x18\x02 \x01(\x0b\x32\x18.sandfarm.v1.LoraAdapterH\x00\x12\x16\n\x0cweights_path\x18\x03 \x01(\tH\x00\x42\x08\n\x06source\",\n\x19\x43ommitPolicyUpdateRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\";\n\x18\x41\x62ortPolicyUpdateRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"L\n\x0eReplicaOutcome\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nelapsed_ms\x18\x04 \x01(\x01\"\x9f\x01\n\x11PolicyUpdateReply\x12\'\n\x05state\x18\x01 \x01(\x0e\x32\x18.sandfarm.v1.UpdateState\x12\x19\n\x11\x63ommitted_version\x18\x02 \x01(\x03\x12\x17\n\x0fpending_version\x18\x03 \x01(\x03\x12-\n\x08replicas\x18\x04 \x03(\x0b\x32\x1b.sandfarm.v1.ReplicaOutcome\"\x12\n\x10GetStatusRequest\"u\n\x0bTrainerRank\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x12\n\nworld_size\x18\x02 \x01(\r\x12\x12\n\ntrainer_id\x18\x03 \x01(\t\x12\x0c\n\x04peer\x18\x04 \x01(\t\x12\x0f\n\x07\x63redits\x18\x05 \x01(\r\x12\x11\n\tin_flight\x18\x06 \x01(\r\"\x94\x03\n\x06Status\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\'\n\x08\x64\x65livery\x18\x02 \x01(\x0e\x32\x15.sandfarm.v1.Delivery\x12.\n\x0cupdate_state\x18\x03 \x01(\x0e\x32\x18.sandfarm.v1.UpdateState\x12\x19\n\x11\x63ommitted_version\x18\x04 \x01(\x03\x12\x16\n\x0equeued_batches\x18\x05 \x01(\r\x12\x13\n\x0bqueued_rows\x18\x06 \x01(\x04\x12\x15\n\rqueued_tokens\x18\x07 \x01(\x04\x12\x19\n\x11in_flight_batches\x18\x08 \x01(\r\x12\x15\n\racked_batches\x18\t \x01(\x04\x12\x19\n\x11\x64\x65livered_batches\x18\n \x01(\x04\x12\x1b\n\x13redelivered_batches\x18\x0b \x01(\x04\x12\x14\n\x0c\x62\x61\x63kpressure\x18\x0c \x01(\x08\x12\x19\n\x11\x61\x63ked_bytes_per_s\x18\r \x01(\x01\x12\'\n\x05ranks\x18\x0e \x03(\x0b\x32\x18.sandfarm.v1.TrainerRank*S\n\x08\x44\x65livery\x12\x18\n\x14\x44\x45LIVERY_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x45LIVERY_WORK_QUEUE\x10\x01\x12\x14\n\x10\x44\x45LIVERY_SHARDED\x10\x02*g\n\tPauseMode\x12\x1a\n\x16PAUSE_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fPAUSE_MODE_KEEP\x10\x01\x12\x13\n\x0fPAUSE_MODE_WAIT\x10\x02\x12\x14\n\x10PAUSE_MODE_ABORT\x10\x03*^\n\x0bUpdateState\x12\x1c\n\x18UPDATE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14UPDATE_STATE_SERVING\x10\x01\x12\x17\n\x13UPDATE_STATE_PAUSED\x10\x02\x32\x83\x04\n\rTrainerBridge\x12?\n\x04Pull\x12\x18.sandfarm.v1.PullRequest\x1a\x19.sandfarm.v1.PullResponse(\x01\x30\x01\x12Z\n\x11\x42\x65ginPolicyUpdate\x12%.sandfarm.v1.BeginPolicyUpdateRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12Z\n\x11LoadPolicyWeights\x12%.sandfarm.v1.LoadPolicyWeightsRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12\\\n\x12\x43ommitPolicyUpdate\x12&.sandfarm.v1.CommitPolicyUpdateRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12Z\n\x11\x41\x62ortPolicyUpdate\x12%.sandfarm.v1.AbortPolicyUpdateRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12?\n\tGetStatus\x12\x1d.sandfarm.v1.GetStatusRequest\x1a\x13.sandfarm.v1.Statusb\x06proto3')
+  serialized_pb=_b('\n\x18sandfarm/v1/bridge.proto\x12\x0bsandfarm.v1\"\x82\x01\n\x0bPullRequest\x12#\n\x05hello\x18\x01 \x01(\x0b\x32\x12.sandfarm.v1.HelloH\x00\x12%\n\x06\x63redit\x18\x02 \x01(\x0b\x32\x13.sandfarm.v1.CreditH\x00\x12\x1f\n\x03\x61\x63k\x18\x03 \x01(\x0b\x32\x10.sandfarm.v1.AckH\x00\x42\x06\n\x04kind\"g\n\x05Hello\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x12\n\nworld_size\x18\x02 \x01(\r\x12\x0f\n\x07\x63redits\x18\x03 \x01(\r\x12\x12\n\ntrainer_id\x18\x04 \x01(\t\x12\x17\n\x0fmax_chunk_bytes\x18\x05 \x01(\x04\"\x19\n\x06\x43redit\x12\x0f\n\x07\x62\x61tches\x18\x01 \x01(\r\"w\n\x03\x41\x63k\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12.\n\x07metrics\x18\x02 \x03(\x0b\x32\x1d.sandfarm.v1.Ack.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x95\x01\n\x0cPullResponse\x12\'\n\x07welcome\x18\x01 \x01(\x0b\x32\x14.sandfarm.v1.WelcomeH\x00\x12*\n\x06header\x18\x02 \x01(\x0b\x32\x18.sandfarm.v1.BatchHeaderH\x00\x12(\n\x05\x63hunk\x18\x03 \x01(\x0b\x32\x17.sandfarm.v1.BatchChunkH\x00\x42\x06\n\x04kind\"r\n\x07Welcome\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\'\n\x08\x64\x65livery\x18\x02 \x01(\x0e\x32\x15.sandfarm.v1.Delivery\x12\x16\n\x0eschema_version\x18\x03 \x01(\t\x12\x16\n\x0epolicy_version\x18\x04 \x01(\x03\"\xdb\x02\n\x0b\x42\x61tchHeader\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x1a\n\x12min_policy_version\x18\x03 \x01(\x03\x12\x1a\n\x12max_policy_version\x18\x04 \x01(\x03\x12\x0c\n\x04rows\x18\x05 \x01(\r\x12\x0e\n\x06groups\x18\x06 \x01(\r\x12\x0e\n\x06tokens\x18\x07 \x01(\x04\x12\x16\n\x0etrained_tokens\x18\x08 \x01(\x04\x12\x11\n\tipc_bytes\x18\t \x01(\x04\x12\x0e\n\x06\x63hunks\x18\n \x01(\r\x12\x0e\n\x06sha256\x18\x0b \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\r\x12\x36\n\x07metrics\x18\r \x03(\x0b\x32%.sandfarm.v1.BatchHeader.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\";\n\nBatchChunk\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"W\n\x18\x42\x65ginPolicyUpdateRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12*\n\npause_mode\x18\x02 \x01(\x0e\x32\x16.sandfarm.v1.PauseMode\"?\n\x0bLoraAdapter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x14\n\x0cload_inplace\x18\x03 \x01(\x08\"w\n\x18LoadPolicyWeightsRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12(\n\x04lora\x18\x02 \x01(\x0b\x32\x18.sandfarm.v1.LoraAdapterH\x00\x12\x16\n\x0cweights_path\x18\x03 \x01(\tH\x00\x42\x08\n\x06source\",\n\x19\x43ommitPolicyUpdateRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\";\n\x18\x41\x62ortPolicyUpdateRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"L\n\x0eReplicaOutcome\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nelapsed_ms\x18\x04 \x01(\x01\"\x9f\x01\n\x11PolicyUpdateReply\x12\'\n\x05state\x18\x01 \x01(\x0e\x32\x18.sandfarm.v1.UpdateState\x12\x19\n\x11\x63ommitted_version\x18\x02 \x01(\x03\x12\x17\n\x0fpending_version\x18\x03 \x01(\x03\x12-\n\x08replicas\x18\x04 \x03(\x0b\x32\x1b.sandfarm.v1.ReplicaOutcome\"\x12\n\x10GetStatusRequest\"u\n\x0bTrainerRank\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x12\n\nworld_size\x18\x02 \x01(\r\x12\x12\n\ntrainer_id\x18\x03 \x01(\t\x12\x0c\n\x04peer\x18\x04 \x01(\t\x12\x0f\n\x07\x63redits\x18\x05 \x01(\r\x12\x11\n\tin_flight\x18\x06 \x01(\r\"\x94\x03\n\x06Status\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\'\n\x08\x64\x65livery\x18\x02 \x01(\x0e\x32\x15.sandfarm.v1.Delivery\x12.\n\x0cupdate_state\x18\x03 \x01(\x0e\x32\x18.sandfarm.v1.UpdateState\x12\x19\n\x11\x63ommitted_version\x18\x04 \x01(\x03\x12\x16\n\x0equeued_batches\x18\x05 \x01(\r\x12\x13\n\x0bqueued_rows\x18\x06 \x01(\x04\x12\x15\n\rqueued_tokens\x18\x07 \x01(\x04\x12\x19\n\x11in_flight_batches\x18\x08 \x01(\r\x12\x15\n\racked_batches\x18\t \x01(\x04\x12\x19\n\x11\x64\x65livered_batches\x18\n \x01(\x04\x12\x1b\n\x13redelivered_batches\x18\x0b \x01(\x04\x12\x14\n\x0c\x62\x61\x63kpressure\x18\x0c \x01(\x08\x12\x19\n\x11\x61\x63ked_bytes_per_s\x18\r \x01(\x01\x12\'\n\x05ranks\x18\x0e \x03(\x0b\x32\x18.sandfarm.v1.TrainerRank*S\n\x08\x44\x65livery\x12\x18\n\x14\x44\x45LIVERY_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x45LIVERY_WORK_QUEUE\x10\x01\x12\x14\n\x10\x44\x45LIVERY_SHARDED\x10\x02*g\n\tPauseMode\x12\x1a\n\x16PAUSE_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fPAUSE_MODE_KEEP\x10\x01\x12\x13\n\x0fPAUSE_MODE_WAIT\x10\x02\x12\x14\n\x10PAUSE_MODE_ABORT\x10\x03*^\n\x0bUpdateState\x12\x1c\n\x18UPDATE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14UPDATE_STATE_SERVING\x10\x01\x12\x17\n\x13UPDATE_STATE_PAUSED\x10\x02\x32\x83\x04\n\rTrainerBridge\x12?\n\x04Pull\x12\x18.sandfarm.v1.PullRequest\x1a\x19.sandfarm.v1.PullResponse(\x01\x30\x01\x12Z\n\x11\x42\x65ginPolicyUpdate\x12%.sandfarm.v1.BeginPolicyUpdateRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12Z\n\x11LoadPolicyWeights\x12%.sandfarm.v1.LoadPolicyWeightsRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12\\\n\x12\x43ommitPolicyUpdate\x12&.sandfarm.v1.CommitPolicyUpdateRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12Z\n\x11\x41\x62ortPolicyUpdate\x12%.sandfarm.v1.AbortPolicyUpdateRequest\x1a\x1e.sandfarm.v1.PolicyUpdateReply\x12?\n\tGetStatus\x12\x1d.sandfarm.v1.GetStatusRequest\x1a\x13.sandfarm.v1.Statusb\x06proto3')
 )
 
 _DELIVERY = _descriptor.EnumDescriptor(
@@ -44,8 +44,8 @@ _DELIVERY = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2178,
-  serialized_end=2261,
+  serialized_start=2274,
+  serialized_end=2357,
 )
 _sym_db.RegisterEnumDescriptor(_DELIVERY)
 
@@ -75,8 +75,8 @@ _PAUSEMODE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2263,
-  serialized_end=2366,
+  serialized_start=2359,
+  serialized_end=2462,
 )
 _sym_db.RegisterEnumDescriptor(_PAUSEMODE)
 
@@ -102,8 +102,8 @@ _UPDATESTATE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2368,
-  serialized_end=2462,
+  serialized_start=2464,
+  serialized_end=2558,
 )
 _sym_db.RegisterEnumDescriptor(_UPDATESTATE)
 
@@ -259,6 +259,43 @@ _CREDIT = _descriptor.Descriptor(
 )
 
 
+_ACK_METRICSENTRY = _descriptor.Descriptor(
+  name='MetricsEntry',
+  full_name='sandfarm.v1.Ack.MetricsEntry',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='key', full_name='sandfarm.v1.Ack.MetricsEntry.key', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='value', full_name='sandfarm.v1.Ack.MetricsEntry.value', index=1,
+      number=2, type=1, cpp_type=5, label=1,
+      has_default_value=False, default_value=float(0),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=_descriptor._ParseOptions(descriptor_pb2.MessageOptions(), _b('8\001')),
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=379,
+  serialized_end=425,
+)
+
 _ACK = _descriptor.Descriptor(
   name='Ack',
   full_name='sandfarm.v1.Ack',
@@ -273,10 +310,17 @@ _ACK = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='metrics', full_name='sandfarm.v1.Ack.metrics', index=1,
+      number=2, type=11, cpp_type=10, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
-  nested_types=[],
+  nested_types=[_ACK_METRICSENTRY, ],
   enum_types=[
   ],
   options=None,
@@ -286,7 +330,7 @@ _ACK = _descriptor.Descriptor(
   oneofs=[
   ],
   serialized_start=306,
-  serialized_end=329,
+  serialized_end=425,
 )
 
 
@@ -333,8 +377,8 @@ _PULLRESPONSE = _descriptor.Descriptor(
       name='kind', full_name='sandfarm.v1.PullResponse.kind',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=332,
-  serialized_end=481,
+  serialized_start=428,
+  serialized_end=577,
 )
 
 
@@ -385,8 +429,8 @@ _WELCOME = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=483,
-  serialized_end=597,
+  serialized_start=579,
+  serialized_end=693,
 )
 
 
@@ -423,8 +467,8 @@ _BATCHHEADER_METRICSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=901,
-  serialized_end=947,
+  serialized_start=379,
+  serialized_end=425,
 )
 
 _BATCHHEADER = _descriptor.Descriptor(
@@ -537,8 +581,8 @@ _BATCHHEADER = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=600,
-  serialized_end=947,
+  serialized_start=696,
+  serialized_end=1043,
 )
 
 
@@ -582,8 +626,8 @@ _BATCHCHUNK = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=949,
-  serialized_end=1008,
+  serialized_start=1045,
+  serialized_end=1104,
 )
 
 
@@ -620,8 +664,8 @@ _BEGINPOLICYUPDATEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1010,
-  serialized_end=1097,
+  serialized_start=1106,
+  serialized_end=1193,
 )
 
 
@@ -665,8 +709,8 @@ _LORAADAPTER = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1099,
-  serialized_end=1162,
+  serialized_start=1195,
+  serialized_end=1258,
 )
 
 
@@ -713,8 +757,8 @@ _LOADPOLICYWEIGHTSREQUEST = _descriptor.Descriptor(
       name='source', full_name='sandfarm.v1.LoadPolicyWeightsRequest.source',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=1164,
-  serialized_end=1283,
+  serialized_start=1260,
+  serialized_end=1379,
 )
 
 
@@ -744,8 +788,8 @@ _COMMITPOLICYUPDATEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1285,
-  serialized_end=1329,
+  serialized_start=1381,
+  serialized_end=1425,
 )
 
 
@@ -782,8 +826,8 @@ _ABORTPOLICYUPDATEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1331,
-  serialized_end=1390,
+  serialized_start=1427,
+  serialized_end=1486,
 )
 
 
@@ -834,8 +878,8 @@ _REPLICAOUTCOME = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1392,
-  serialized_end=1468,
+  serialized_start=1488,
+  serialized_end=1564,
 )
 
 
@@ -886,8 +930,8 @@ _POLICYUPDATEREPLY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1471,
-  serialized_end=1630,
+  serialized_start=1567,
+  serialized_end=1726,
 )
 
 
@@ -910,8 +954,8 @@ _GETSTATUSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1632,
-  serialized_end=1650,
+  serialized_start=1728,
+  serialized_end=1746,
 )
 
 
@@ -976,8 +1020,8 @@ _TRAINERRANK = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1652,
-  serialized_end=1769,
+  serialized_start=1748,
+  serialized_end=1865,
 )
 
 
@@ -1098,8 +1142,8 @@ _STATUS = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1772,
-  serialized_end=2176,
+  serialized_start=1868,
+  serialized_end=2272,
 )
 
 _PULLREQUEST.fields_by_name['hello'].message_type = _HELLO
@@ -1114,6 +1158,8 @@ _PULLREQUEST.fields_by_name['credit'].containing_oneof = _PULLREQUEST.oneofs_by_
 _PULLREQUEST.oneofs_by_name['kind'].fields.append(
   _PULLREQUEST.fields_by_name['ack'])
 _PULLREQUEST.fields_by_name['ack'].containing_oneof = _PULLREQUEST.oneofs_by_name['kind']
+_ACK_METRICSENTRY.containing_type = _ACK
+_ACK.fields_by_name['metrics'].message_type = _ACK_METRICSENTRY
 _PULLRESPONSE.fields_by_name['welcome'].message_type = _WELCOME
 _PULLRESPONSE.fields_by_name['header'].message_type = _BATCHHEADER
 _PULLRESPONSE.fields_by_name['chunk'].message_type = _BATCHCHUNK
@@ -1187,11 +1233,19 @@ Credit = _reflection.GeneratedProtocolMessageType('Credit', (_message.Message,),
 _sym_db.RegisterMessage(Credit)
 
 Ack = _reflection.GeneratedProtocolMessageType('Ack', (_message.Message,), dict(
+
+  MetricsEntry = _reflection.GeneratedProtocolMessageType('MetricsEntry', (_message.Message,), dict(
+    DESCRIPTOR = _ACK_METRICSENTRY,
+    __module__ = 'sandfarm.v1.bridge_pb2'
+    # @@protoc_insertion_point(class_scope:sandfarm.v1.Ack.MetricsEntry)
+    ))
+  ,
   DESCRIPTOR = _ACK,
   __module__ = 'sandfarm.v1.bridge_pb2'
   # @@protoc_insertion_point(class_scope:sandfarm.v1.Ack)
   ))
 _sym_db.RegisterMessage(Ack)
+_sym_db.RegisterMessage(Ack.MetricsEntry)
 
 PullResponse = _reflection.GeneratedProtocolMessageType('PullResponse', (_message.Message,), dict(
   DESCRIPTOR = _PULLRESPONSE,
@@ -1300,6 +1354,8 @@ Status = _reflection.GeneratedProtocolMessageType('Status', (_message.Message,),
 _sym_db.RegisterMessage(Status)
 
 
+_ACK_METRICSENTRY.has_options = True
+_ACK_METRICSENTRY._options = _descriptor._ParseOptions(descriptor_pb2.MessageOptions(), _b('8\001'))
 _BATCHHEADER_METRICSENTRY.has_options = True
 _BATCHHEADER_METRICSENTRY._options = _descriptor._ParseOptions(descriptor_pb2.MessageOptions(), _b('8\001'))
 
@@ -1309,8 +1365,8 @@ _TRAINERBRIDGE = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=2465,
-  serialized_end=2980,
+  serialized_start=2561,
+  serialized_end=3076,
   methods=[
   _descriptor.MethodDescriptor(
     name='Pull',

@@ -1,0 +1,47 @@
+/**
+ * The "codes" task family: a document `code.txt` holds a one-digit code and the question asks for
+ * it. Answers vary over ten values (chance 10%), so no constant answer scores: a policy must
+ * read the task. In plain LLM mode the document is inlined in the prompt; in sandbox mode it is
+ * only in /testbed/documents/, so an answer above chance needs the tools (read the file, write
+ * the answer, submit). The family the tiny demonstration policy learns on
+ * (trainer-bridge/python/examples/tiny/); deterministic for a seed.
+ *
+ * @example
+ * const tasks = codeTasks({ count: 64, seed: 1, prefix: "train" });
+ */
+import type { Task } from "../task.js";
+
+export const CODE_QUESTION = "What is the code in code.txt?";
+export const CODE_DOCUMENT = "code.txt";
+export const CODE_DOMAIN = "math";
+
+/** A small seeded generator (mulberry32): the same seed, the same tasks, on every machine. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** `count` tasks, ids `<prefix>-<index>`, each code drawn uniformly from 0..9. */
+export function codeTasks(options: { count: number; seed: number; prefix: string }): Task[] {
+  const next = random(options.seed);
+  return Array.from({ length: options.count }, (_, index) => {
+    const code = String(Math.floor(next() * 10));
+    return {
+      id: `${options.prefix}-${index}`,
+      domain: CODE_DOMAIN,
+      question: CODE_QUESTION,
+      documents: { [CODE_DOCUMENT]: `${code}\n` },
+      groundTruth: code,
+      answerType: "math",
+      instructions: [],
+      scorerOptions: {},
+      metadata: { family: "codes" },
+    };
+  });
+}
