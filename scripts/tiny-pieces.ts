@@ -21,31 +21,64 @@ function around(text: string, code: string): string[] {
   return [text.slice(0, at), text.slice(at + code.length)];
 }
 
-export function tinyPieces(): { texts: string[]; tools: unknown[] } {
+/** The conversations' fixed parts, for the warm start's transcripts (examples/tiny/pretrain.py). */
+export interface TinyPrompts {
+  sandbox: { system: string; user: string };
+  /** The plain-mode user message is `userBefore + "\n" + code + "\n" + userAfter`. */
+  llm: { system: string; userBefore: string; userAfter: string };
+  /** An execute_bash observation is `observation + stdout + stepsRemaining + N + "]"`. */
+  observation: string;
+  stepsRemaining: string;
+  /** The policy's three tool calls: read the document, write the answer, submit. */
+  calls: { read: string; answerBefore: string; answerAfter: string; submit: string };
+  /** The plain-mode answer is `boxedBefore + digit + boxedAfter`. */
+  boxedBefore: string;
+  boxedAfter: string;
+}
+
+export function tinyPieces(): { texts: string[]; tools: unknown[]; prompts: TinyPrompts } {
   const [task] = codeTasks({ count: 1, seed: 1, prefix: "pieces" });
   const sandbox = buildPrompt(task!, "sandbox");
   const llm = buildPrompt(task!, "llm");
   const call = (name: string, args: string) =>
     `<tool_call>\n{"name": "${name}", "arguments": ${args}}\n</tool_call>`;
   const answerFile = "/testbed/answer.txt";
+  const [userBefore, userAfter] = around(llm.user, `\n${task!.groundTruth}\n`);
+  const prompts: TinyPrompts = {
+    sandbox,
+    llm: { system: llm.system, userBefore: userBefore!, userAfter: userAfter! },
+    observation: "Exit code: 0\n[stdout]\n",
+    stepsRemaining: "\n\n[Steps remaining: ",
+    calls: {
+      read: call("execute_bash", '{"command": "cat /testbed/documents/code.txt"}'),
+      answerBefore: `<tool_call>\n{"name": "execute_bash", "arguments": {"command": "echo '\\\\boxed{`,
+      answerAfter: `}' > ${answerFile}"}}\n</tool_call>`,
+      submit: call("submit", "{}"),
+    },
+    boxedBefore: "\\boxed{",
+    boxedAfter: "}",
+  };
   const texts = [
-    sandbox.system,
-    sandbox.user,
-    llm.system,
-    ...around(llm.user, `\n${task!.groundTruth}\n`),
-    "Exit code: 0\n[stdout]\n",
-    "\n\n[Steps remaining: ",
+    prompts.sandbox.system,
+    prompts.sandbox.user,
+    prompts.llm.system,
+    prompts.llm.userBefore,
+    prompts.llm.userAfter,
+    prompts.observation,
+    "(no output)",
+    prompts.stepsRemaining,
     NO_TOOL_CALL_REMINDER,
-    call("execute_bash", '{"command": "cat /testbed/documents/code.txt"}'),
-    `<tool_call>\n{"name": "execute_bash", "arguments": {"command": "echo '\\\\boxed{`,
-    `}' > ${answerFile}"}}\n</tool_call>`,
-    call("submit", "{}"),
-    "\\boxed{",
-    "}",
+    ...Object.values(prompts.calls),
+    prompts.boxedBefore,
+    prompts.boxedAfter,
     ..."0123456789",
     "\n",
   ];
-  return { texts: [...new Set(texts)].filter((text) => text !== ""), tools: toolDefinitions() };
+  return {
+    texts: [...new Set(texts)].filter((text) => text !== ""),
+    tools: toolDefinitions(),
+    prompts,
+  };
 }
 
 if (process.argv[1]?.endsWith("tiny-pieces.ts"))

@@ -6,7 +6,9 @@
  * sandfarm dataset validate train.parquet extra.jsonl
  * sandfarm dataset validate --mapping '{"question": "prompt"}' --json data.arrow
  * sandfarm dataset prompt datasets/samples/math.jsonl --id math-003 --mode llm
+ * sandfarm dataset generate --family codes --count 256 --seed 1 --out train.jsonl
  */
+import { writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { BAD_ROW_POLICIES, type BadRowPolicy, readTasks } from "../../datasets/load.js";
 import { DEFAULT_TEMPLATES, buildPrompt, loadPromptTemplates } from "../../datasets/prompts.js";
@@ -14,6 +16,8 @@ import { DATASET_FORMATS, type DatasetFormat } from "../../datasets/rows.js";
 import type { ColumnMapping } from "../../datasets/task.js";
 import { formatReport, validateDatasets } from "../../datasets/validate.js";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
+import { codeTasks } from "../../datasets/families/codes.js";
+import { nonNegativeInteger, positiveInteger } from "./number-options.js";
 
 const MAPPED_FIELDS = ["id", "domain", "question", "documents", "groundTruth", "answerType"];
 
@@ -124,5 +128,18 @@ export function datasetCommand(): Command {
         );
       },
     );
+  dataset
+    .command("generate")
+    .description("write a generated task family as JSONL (codes: a digit to read from code.txt)")
+    .addOption(new Option("--family <name>", "the task family").choices(["codes"]).default("codes"))
+    .requiredOption("--count <n>", "how many tasks", positiveInteger)
+    .option("--seed <n>", "the family's seed (same seed, same tasks)", nonNegativeInteger, 0)
+    .option("--prefix <id>", "task ids are <prefix>-<index>", "codes")
+    .requiredOption("--out <file>", "the JSONL file to write")
+    .action((flags: { count: number; seed: number; prefix: string; out: string }) => {
+      const tasks = codeTasks({ count: flags.count, seed: flags.seed, prefix: flags.prefix });
+      writeFileSync(flags.out, tasks.map((task) => `${JSON.stringify(task)}\n`).join(""));
+      process.stderr.write(`sandfarm dataset generate: ${tasks.length} tasks in ${flags.out}\n`);
+    });
   return dataset;
 }

@@ -67,7 +67,7 @@ const rolloutSchema = z
     staleness: whole(0)
       .default(1)
       .describe(
-        "S: admission stays within (S + v + 1) x B rollouts and a group older than v - S is dropped (bridge sink; files have no updates).",
+        "S: admission stays within (S + v + 1 + e) x B rollouts (e: steps that sent no batch) and a group older than v - S is dropped (bridge sink; files have no updates).",
       ),
     sandboxStarts: whole(1).default(4).describe("Sandboxes starting at once."),
     warmSandboxes: whole(0)

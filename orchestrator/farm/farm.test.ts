@@ -498,6 +498,36 @@ describe("sandfarm train, other paths", () => {
     expect(provenance.sandbox.backend).toMatch(/none/);
   }, 120_000);
 
+  it("does not wait on the trainer for steps that sent it nothing (every group tied)", async () => {
+    const train = writeRlTasks(dir, "tied-bridge.jsonl", 8, { script: "rl-tie", first: 750 });
+    const run = await launchTraining({
+      config: farmTestConfig({
+        dir,
+        stubURL: stub.baseURL,
+        train: [train],
+        runId: "tied-bridge",
+        overrides: {
+          run: { steps: 3, mode: "llm" },
+          rollout: { groupSize: 2, groupsPerStep: 2, staleness: 0 },
+          sink: { kind: "bridge", address: "127.0.0.1:0" },
+        },
+      }),
+    });
+    // No trainer ever connects: each step ties whole, so none should wait for an update.
+    const outcome = await runToEnd(run);
+    expect(outcome).toMatchObject({
+      status: "finished",
+      steps: 3,
+      batches: 0,
+      stepsWithoutBatch: 3,
+    });
+    const steps = readRunLines<{ type: string; trained?: boolean }>(
+      run.runDir,
+      "journal.jsonl",
+    ).filter((line) => line.type === "step");
+    expect(steps.map((line) => line.trained)).toEqual([false, false, false]);
+  }, 120_000);
+
   it("drops tied groups, and refills their slots when asked", async () => {
     const train = writeRlTasks(dir, "ties.jsonl", 6, { script: "rl-tie", first: 700 });
     const run = await launchTraining({

@@ -5,7 +5,8 @@
  * staleness"), as the loop applies them:
  *
  * - Admission: a new slot is admitted while rollouts admitted for slots so far stay within
- *   (S + v + 1) x B (whole groups; v = committed policy version), while the bridge is not above
+ *   (S + v + 1 + e) x B (whole groups; v = committed policy version, e = finished steps that sent
+ *   the trainer no batch, so a run of tied steps cannot stall), while the bridge is not above
  *   its high watermark, and while fewer than `rollout.episodes` rollouts run. A retry (a group
  *   masked for an infrastructure failure) or a refill (a group dropped for equal rewards, with
  *   `refillZeroVariance`) belongs to its slot: it reuses the slot's admission. The file sink has
@@ -349,7 +350,11 @@ export class Farm {
   private newSlotBlocked(): string | undefined {
     const { config, bridge } = this.services;
     if (bridge) {
-      const limit = (config.rollout.staleness + this.version + 1) * this.groupsPerStep;
+      // A step that sent the trainer no batch (every group tied, stale or masked) gives it
+      // nothing to update on: its slots do not count, or the farm and trainer would wait on
+      // each other for good.
+      const empty = this.services.journal.state.stepsWithoutBatch + this.stepsWithoutBatch;
+      const limit = (config.rollout.staleness + this.version + 1 + empty) * this.groupsPerStep;
       if (this.nextSlot >= limit)
         return `staleness bound: ${this.nextSlot * this.groupSize} rollouts admitted at policy version ${this.version}; waiting for the trainer's next update`;
       if (bridge.backpressure)

@@ -7,7 +7,8 @@
  * - `group`: a group that will never reach a batch (tie, stale, masked) and why;
  * - `policy`: a committed policy version, and the model name calls carry from it on (a LoRA
  *   adapter's name after an adapter update), so a resumed run samples from the same adapter;
- * - `step`: a finished step (its metrics went to metrics.jsonl before).
+ * - `step`: a finished step (its metrics went to metrics.jsonl before), `trained: false` when
+ *   no group of it reached a batch (it gave the trainer nothing to update on).
  * A torn last line (a crash mid-append) is cut off on open; any other damage is an error naming
  * the file and line.
  *
@@ -55,6 +56,7 @@ const policyLine = z.strictObject({
 const stepLine = z.strictObject({
   type: z.literal("step"),
   step: z.number().int().nonnegative(),
+  trained: z.literal(false).optional(),
 });
 
 const entrySchema = z.discriminatedUnion("type", [admitLine, groupLine, policyLine, stepLine]);
@@ -73,6 +75,8 @@ export interface JournalState {
   model?: string;
   /** Steps finished and reported. */
   stepsDone: number;
+  /** Of those, steps that sent the trainer no batch. */
+  stepsWithoutBatch: number;
 }
 
 export class FarmJournal {
@@ -90,7 +94,13 @@ export class FarmJournal {
 
   static async open(runDir: string): Promise<FarmJournal> {
     const path = join(runDir, FARM_JOURNAL_FILE);
-    const state: JournalState = { admits: [], dropped: new Map(), version: 0, stepsDone: 0 };
+    const state: JournalState = {
+      admits: [],
+      dropped: new Map(),
+      version: 0,
+      stepsDone: 0,
+      stepsWithoutBatch: 0,
+    };
     let text = "";
     try {
       text = await readFile(path, "utf8");

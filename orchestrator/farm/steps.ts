@@ -155,7 +155,11 @@ export class StepLedger {
           join(this.services.runDir, "metrics.jsonl"),
           `${JSON.stringify(metrics)}\n`,
         );
-        await this.services.journal.append({ type: "step", step });
+        await this.services.journal.append({
+          type: "step",
+          step,
+          ...(metrics.groups.batched === 0 ? { trained: false } : {}),
+        });
         this.finishedSteps = step + 1;
         this.services.gauges.recordStep(metrics);
         this.hooks.onStep(step, metrics);
