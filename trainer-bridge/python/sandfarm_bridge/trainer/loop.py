@@ -18,6 +18,7 @@ On start it resumes from the newest checkpoint: the same weights, optimizer and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 
 from ..client import Batch, BridgeClient, BridgeError
-from .checkpoints import Checkpoints
+from .checkpoints import Checkpoints, _write_json
 from .loss import LossConfig, policy_loss
 from .models import PolicyModel, load_model
 
@@ -78,6 +79,7 @@ class ReferenceTrainer:
         self.version_dirs: Dict[int, str] = {0: config.model.partition(":")[2]}
         self._states: Dict[int, Dict[str, torch.Tensor]] = {}
         self.log_path = os.path.join(config.out, "steps.jsonl")
+        os.makedirs(config.out, exist_ok=True)
         self._restore()
 
     # ---- state ----
@@ -92,10 +94,22 @@ class ReferenceTrainer:
         self.version = int(progress["version"])
         self.trained = list(progress["trained"])
         self.version_dirs.update({int(k): v for k, v in progress["version_dirs"].items()})
+        self._log({"event": "restored", "step": self.step, "checkpoint": latest["path"],
+                   "weights_sha256": self.weights_digest(),
+                   "saved_sha256": progress.get("weights_sha256")})
 
     def _progress(self) -> Dict[str, Any]:
         return {"version": self.version, "trained": self.trained[-RECENT_BATCHES:],
-                "version_dirs": {str(k): v for k, v in self.version_dirs.items()}}
+                "version_dirs": {str(k): v for k, v in self.version_dirs.items()},
+                "weights_sha256": self.weights_digest()}
+
+    def weights_digest(self) -> str:
+        """SHA-256 of the weights' bytes in state-dict order: equal weights, equal digest."""
+        digest = hashlib.sha256()
+        for name, tensor in self.model.module.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     def _weights_of(self, version: int) -> Dict[str, torch.Tensor]:
         if version not in self._states:
@@ -190,10 +204,34 @@ class ReferenceTrainer:
                     raise
                 time.sleep(0.5)
 
+    def _push(self) -> None:
+        started = time.monotonic()
+        version = self.push_weights()
+        _write_json(self._pushed_path, {"step": self.step, "version": version})
+        self._log({"event": "update", "step": self.step, "version": version,
+                   "update_s": time.monotonic() - started})
+
+    @property
+    def _pushed_path(self) -> str:
+        return os.path.join(self.config.out, "pushed.json")
+
+    def _push_if_missed(self) -> None:
+        """A kill between an ack and its push leaves the farm serving older weights than the
+        checkpoint's (and, at staleness 0, waiting for the update): push them now."""
+        if self.step == 0 or self.step % self.config.sync_every != 0:
+            return
+        pushed = {"step": 0}
+        if os.path.exists(self._pushed_path):
+            with open(self._pushed_path) as handle:
+                pushed = json.load(handle)
+        if pushed["step"] < self.step:
+            self._push()
+
     def run(self) -> int:
         """Trains until `max_steps` or until the farm finishes and closes the stream; returns the
         steps taken. Everything acked was checkpointed first."""
         self._wait_for_farm()
+        self._push_if_missed()
         stream = self.client.pull(rank=self.config.rank, world_size=self.config.world_size,
                                   credits=self.config.credits)
         try:
@@ -210,12 +248,9 @@ class ReferenceTrainer:
                 # Durable before the ack: a kill -9 after it never trains this batch again.
                 self.checkpoints.save(self.step, self.model, self.optimizer, self._progress())
                 batch.ack(metrics)
-                entry = {"event": "step", "step": self.step, "batch_id": batch.batch_id, **metrics}
+                self._log({"event": "step", "step": self.step, "batch_id": batch.batch_id, **metrics})
                 if self.step % self.config.sync_every == 0:
-                    started = time.monotonic()
-                    entry["pushed_version"] = self.push_weights()
-                    entry["update_s"] = time.monotonic() - started
-                self._log(entry)
+                    self._push()
                 if self.config.max_steps is not None and self.step >= self.config.max_steps:
                     break
         except BridgeError as error:

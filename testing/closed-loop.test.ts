@@ -1,0 +1,209 @@
+/**
+ * The closed loop on this machine: `sandfarm train` (bridge sink, plain LLM mode) against the
+ * tiny real policy's vLLM-wire server, and the reference trainer over the bridge. The trainer
+ * trains on every batch exactly once, pushes versions that later rows carry, computes at
+ * staleness 0 the logprobs the sampler returned, and survives kill -9: it resumes from its last
+ * checkpoint (the same weights), redelivered batches are not trained twice and none is lost.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { codeTasks } from "../datasets/families/codes.js";
+import { parseFarmConfig } from "../orchestrator/config/train.js";
+import { launchTraining } from "../orchestrator/farm/training-run.js";
+import {
+  PYTHON,
+  PYTHON_PACKAGE_DIR,
+  type RunningTinyServer,
+  startTinyServer,
+} from "./tiny-server.js";
+
+let dir: string;
+let warm: string;
+let tasks: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sandfarm-loop-"));
+  warm = join(dir, "warm");
+  execFileSync(
+    PYTHON,
+    ["-m", "examples.tiny.pretrain", "--out", warm, "--steps", "120", "--max-turns", "6"],
+    { cwd: PYTHON_PACKAGE_DIR },
+  );
+  tasks = join(dir, "codes.jsonl");
+  writeFileSync(
+    tasks,
+    codeTasks({ count: 256, seed: 3, prefix: "c" })
+      .map((task) => `${JSON.stringify(task)}\n`)
+      .join(""),
+  );
+}, 120_000);
+
+afterAll(() => {
+  if (!process.env.SANDFARM_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Each test gets a server of its own: a trainer's pushes change the weights it serves. */
+const servers: RunningTinyServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+interface StepLine {
+  event: string;
+  step?: number;
+  batch_id?: string;
+  logprob_abs_diff_max?: number;
+  weights_sha256?: string;
+  saved_sha256?: string;
+  pushed_version?: number;
+}
+
+function lines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+let trainers = 0;
+
+/** The reference trainer as its own process; its output goes to RUN_DIR/trainer-N.log. */
+function trainer(address: string, out: string): ChildProcess {
+  const log = openSync(join(out, `trainer-${trainers++}.log`), "w");
+  return spawn(
+    PYTHON,
+    [
+      "-m",
+      "sandfarm_bridge.trainer",
+      "--address",
+      address,
+      "--model",
+      `tiny:${warm}`,
+      "--out",
+      join(out, "trainer"),
+      "--weights-dir",
+      join(out, "weights"),
+      "--lr",
+      "1e-3",
+    ],
+    { cwd: PYTHON_PACKAGE_DIR, stdio: ["ignore", log, log] },
+  );
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((done) => {
+    if (child.exitCode !== null) done(child.exitCode);
+    else child.once("exit", (code) => done(code));
+  });
+
+async function launch(runId: string, steps: number) {
+  const tiny = await startTinyServer({ weights: warm });
+  servers.push(tiny);
+  return launchTraining({
+    config: parseFarmConfig({
+      run: { id: runId, dir, mode: "llm", steps, seed: 1, nice: 0 },
+      data: { train: [tasks] },
+      policy: { urls: [tiny.baseURL], model: "tiny" },
+      episode: { maxTurns: 6, maxTokensPerCall: 64, maxTotalTokens: 1024, timeoutS: 120 },
+      rollout: { groupSize: 8, groupsPerStep: 4, staleness: 0, episodes: 32 },
+      sink: { kind: "bridge", address: "127.0.0.1:0" },
+    }),
+  });
+}
+
+describe("the closed loop: sandfarm train, the tiny policy, the reference trainer", () => {
+  it("trains on every batch once, pushes the versions rows carry, and matches the sampler's logprobs at staleness 0", async () => {
+    const run = await launch("loop", 5);
+    const child = trainer(`127.0.0.1:${run.bridgePort}`, run.runDir);
+    let outcome;
+    try {
+      outcome = await run.farm.run();
+      await run.bridge!.drained();
+    } finally {
+      await run.close();
+    }
+    expect(await exited(child)).toBe(0);
+    expect(outcome.status).toBe("finished");
+    const steps = lines<StepLine>(join(run.runDir, "trainer", "steps.jsonl")).filter(
+      (line) => line.event === "step",
+    );
+    expect(steps).toHaveLength(outcome.batches);
+    expect(outcome.batches).toBeGreaterThanOrEqual(3);
+    expect(new Set(steps.map((line) => line.batch_id)).size).toBe(steps.length);
+    // Each step pushed a version (the last may find the farm gone); the farm committed them in order.
+    const updates = lines<StepLine & { version: number }>(
+      join(run.runDir, "trainer", "steps.jsonl"),
+    )
+      .filter((line) => line.event === "update")
+      .map((line) => line.version);
+    expect(updates.length).toBeGreaterThanOrEqual(steps.length - 1);
+    const policy = lines<{ type: string; version: number }>(join(run.runDir, "journal.jsonl"))
+      .filter((line) => line.type === "policy")
+      .map((line) => line.version);
+    expect(policy).toEqual(updates);
+    expect(updates).toEqual(updates.map((_, index) => index + 1));
+    // At staleness 0 every token was sampled by the weights of its version, served as the
+    // trainer pushed them: the engine's KV-cache steps and the trainer's batched forward agree.
+    for (const line of steps) expect(line.logprob_abs_diff_max).toBeLessThanOrEqual(1e-4);
+    // The acks carried the trainer's metrics into the run.
+    const acks = lines<{ batchId: string; metrics: Record<string, number> }>(
+      join(run.runDir, "trainer.jsonl"),
+    );
+    expect(acks.map((ack) => ack.batchId).sort()).toEqual(
+      steps.map((line) => line.batch_id).sort(),
+    );
+    for (const ack of acks)
+      expect(Object.keys(ack.metrics)).toEqual(
+        expect.arrayContaining([
+          "loss",
+          "grad_norm",
+          "clip_fraction",
+          "kl_sampler",
+          "logprob_abs_diff_max",
+        ]),
+      );
+  }, 300_000);
+
+  it("resumes a trainer killed with -9 from its checkpoint, training no batch twice and losing none", async () => {
+    const run = await launch("kill", 8);
+    const address = `127.0.0.1:${run.bridgePort}`;
+    const stepsFile = join(run.runDir, "trainer", "steps.jsonl");
+    const first = trainer(address, run.runDir);
+    const farm = run.farm.run();
+    let outcome;
+    let second: ChildProcess | undefined;
+    try {
+      await expect
+        .poll(() => lines<StepLine>(stepsFile).filter((line) => line.event === "step").length, {
+          timeout: 120_000,
+          interval: 50,
+        })
+        .toBeGreaterThanOrEqual(2);
+      first.kill("SIGKILL");
+      await exited(first);
+      second = trainer(address, run.runDir);
+      outcome = await farm;
+      await run.bridge!.drained();
+    } finally {
+      await run.close();
+    }
+    // The farm's bridge closed: the trainer sees the run end and exits cleanly.
+    expect(await exited(second!)).toBe(0);
+    const log = lines<StepLine>(stepsFile);
+    const restored = log.find((line) => line.event === "restored")!;
+    expect(restored.weights_sha256).toBe(restored.saved_sha256);
+    const trained = log.filter((line) => line.event === "step").map((line) => line.batch_id);
+    expect(new Set(trained).size).toBe(trained.length);
+    expect(trained).toHaveLength(outcome.batches);
+    const acked = lines<{ batchId: string }>(join(run.runDir, "trainer.jsonl")).map(
+      (ack) => ack.batchId,
+    );
+    expect(new Set(acked).size).toBe(acked.length);
+    expect(acked.sort()).toEqual([...trained].sort());
+  }, 300_000);
+});
