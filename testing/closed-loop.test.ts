@@ -24,7 +24,7 @@ let dir: string;
 let warm: string;
 let tasks: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sandfarm-loop-"));
   warm = join(dir, "warm");
   execFileSync(
@@ -193,7 +193,7 @@ describe("the closed loop: sandfarm train, the tiny policy, the reference traine
       await run.close();
     }
     // The farm's bridge closed: the trainer sees the run end and exits cleanly.
-    expect(await exited(second!)).toBe(0);
+    expect(await exited(second)).toBe(0);
     const log = lines<StepLine>(stepsFile);
     const restored = log.find((line) => line.event === "restored")!;
     expect(restored.weights_sha256).toBe(restored.saved_sha256);
