@@ -8,6 +8,7 @@ import { runEpisodeBenchmark } from "./episode.js";
 import { runEvalBenchmark } from "./eval.js";
 import { runExecBenchmark } from "./exec.js";
 import { runFarmBenchmark } from "./farm.js";
+import { runLoopBenchmark } from "./loop.js";
 import { runRewardsBenchmark } from "./rewards.js";
 import { runSandboxBenchmark } from "./sandbox.js";
 
@@ -20,6 +21,7 @@ const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   farm: runFarmBenchmark,
   eval: runEvalBenchmark,
   endpoint: runEndpointBenchmark,
+  loop: runLoopBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);

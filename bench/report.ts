@@ -21,7 +21,7 @@ export async function timeEach(count: number, body: () => Promise<unknown>): Pro
 export function writeResults(
   name: string,
   rows: [string, string][],
-  results: Record<string, number>,
+  results: Record<string, unknown>,
 ): void {
   const width = Math.max(...rows.map(([label]) => label.length));
   process.stdout.write(`\n${name}\n${"-".repeat(width + 14)}\n`);

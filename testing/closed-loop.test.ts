@@ -5,20 +5,16 @@
  * staleness 0 the logprobs the sampler returned, and survives kill -9: it resumes from its last
  * checkpoint (the same weights), redelivered batches are not trained twice and none is lost.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { codeTasks } from "../datasets/families/codes.js";
 import { parseFarmConfig } from "../orchestrator/config/train.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
-import {
-  PYTHON,
-  PYTHON_PACKAGE_DIR,
-  type RunningTinyServer,
-  startTinyServer,
-} from "./tiny-server.js";
+import { exited, pretrainTiny, readJsonLines, spawnTrainer } from "./tiny-loop.js";
+import { type RunningTinyServer, startTinyServer } from "./tiny-server.js";
 
 let dir: string;
 let warm: string;
@@ -27,11 +23,7 @@ let tasks: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sandfarm-loop-"));
   warm = join(dir, "warm");
-  execFileSync(
-    PYTHON,
-    ["-m", "examples.tiny.pretrain", "--out", warm, "--steps", "120", "--max-turns", "6"],
-    { cwd: PYTHON_PACKAGE_DIR },
-  );
+  pretrainTiny(warm, { steps: 120, maxTurns: 6 });
   tasks = join(dir, "codes.jsonl");
   writeFileSync(
     tasks,
@@ -61,45 +53,11 @@ interface StepLine {
   pushed_version?: number;
 }
 
-function lines<T>(path: string): T[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as T);
-}
+const lines = readJsonLines;
 
-let trainers = 0;
-
-/** The reference trainer as its own process; its output goes to RUN_DIR/trainer-N.log. */
 function trainer(address: string, out: string): ChildProcess {
-  const log = openSync(join(out, `trainer-${trainers++}.log`), "w");
-  return spawn(
-    PYTHON,
-    [
-      "-m",
-      "sandfarm_bridge.trainer",
-      "--address",
-      address,
-      "--model",
-      `tiny:${warm}`,
-      "--out",
-      join(out, "trainer"),
-      "--weights-dir",
-      join(out, "weights"),
-      "--lr",
-      "1e-3",
-    ],
-    { cwd: PYTHON_PACKAGE_DIR, stdio: ["ignore", log, log] },
-  );
+  return spawnTrainer({ address, model: `tiny:${warm}`, out, lr: 1e-3 });
 }
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((done) => {
-    if (child.exitCode !== null) done(child.exitCode);
-    else child.once("exit", (code) => done(code));
-  });
 
 async function launch(runId: string, steps: number) {
   const tiny = await startTinyServer({ weights: warm });

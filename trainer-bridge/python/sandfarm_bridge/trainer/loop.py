@@ -234,8 +234,10 @@ class ReferenceTrainer:
         self._push_if_missed()
         stream = self.client.pull(rank=self.config.rank, world_size=self.config.world_size,
                                   credits=self.config.credits)
+        idle_since = time.monotonic()
         try:
             for batch in stream:
+                waited = time.monotonic() - idle_since
                 if batch.batch_id in self.trained:
                     batch.ack()  # trained and checkpointed before a crash; the ack was lost
                     self._log({"event": "redelivered", "batch_id": batch.batch_id})
@@ -245,12 +247,14 @@ class ReferenceTrainer:
                 self.step += 1
                 self.trained.append(batch.batch_id)
                 metrics["step_s"] = time.monotonic() - started
+                metrics["wait_s"] = waited  # for the batch: the trainer had nothing to do
                 # Durable before the ack: a kill -9 after it never trains this batch again.
                 self.checkpoints.save(self.step, self.model, self.optimizer, self._progress())
                 batch.ack(metrics)
                 self._log({"event": "step", "step": self.step, "batch_id": batch.batch_id, **metrics})
                 if self.step % self.config.sync_every == 0:
                     self._push()
+                idle_since = time.monotonic()
                 if self.config.max_steps is not None and self.step >= self.config.max_steps:
                     break
         except BridgeError as error:
