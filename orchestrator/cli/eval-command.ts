@@ -21,6 +21,12 @@ import { Command, Option } from "commander";
 import { BAD_ROW_POLICIES, type BadRowPolicy } from "../../datasets/load.js";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
 import { applyOverride, readConfigFile } from "../config/read.js";
+import {
+  compareTrainingHtml,
+  compareTrainingMarkdown,
+  compareTrainingRuns,
+} from "../farm/compare-runs.js";
+import { readTrainingRun } from "../farm/report-html.js";
 import { compareReports, loadReport } from "../eval/compare.js";
 import { EVAL_MODES, type EvalConfig, evalConfigSchema, parseEvalConfig } from "../config/eval.js";
 import { defaultOf } from "../config/parse.js";
@@ -282,11 +288,29 @@ export function evalCommand(): Command {
 
 export function compareCommand(): Command {
   return new Command("compare")
-    .description("runs evaluated on the same sets, side by side, with per-domain differences")
-    .argument("<runs...>", "eval run directories (the first is the baseline)")
+    .description(
+      "eval runs side by side with per-domain differences, or training runs' curves overlaid (the LLM-RL vs sandbox-RL ablation)",
+    )
+    .argument(
+      "<runs...>",
+      "eval run directories (the first is the baseline), or training run directories",
+    )
     .option("--html <file>", "also write the comparison as a self-contained HTML page")
     .option("--json <file>", "also write the comparison as JSON")
     .action((runs: string[], flags: { html?: string; json?: string }) => {
+      const training = runs.filter((dir) => isTrainingRun(dir));
+      if (training.length > 0) {
+        if (training.length !== runs.length)
+          throw new ConfigError(
+            `compare eval runs with eval runs and training runs with training runs; these are training runs: ${training.join(", ")}`,
+          );
+        const loaded = runs.map((dir) => readTrainingRun(dir));
+        process.stdout.write(compareTrainingMarkdown(loaded));
+        if (flags.html) writeFileSync(flags.html, compareTrainingHtml(loaded));
+        if (flags.json)
+          writeFileSync(flags.json, `${JSON.stringify(compareTrainingRuns(loaded), null, 2)}\n`);
+        return;
+      }
       const comparison = compareReports(runs.map((dir) => loadReport(dir)));
       process.stdout.write(renderCompareMarkdown(comparison));
       if (flags.html) writeFileSync(flags.html, renderCompareHtml(comparison));
@@ -371,4 +395,9 @@ export function exportSftCommand(): Command {
         );
       },
     );
+}
+
+/** A directory `sandfarm train` wrote (its journal and metrics), not an eval run. */
+function isTrainingRun(dir: string): boolean {
+  return existsSync(join(dir, "journal.jsonl")) && existsSync(join(dir, "metrics.jsonl"));
 }

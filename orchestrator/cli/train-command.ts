@@ -20,6 +20,7 @@ import { readConfigFile } from "../config/read.js";
 import { type FarmConfig, parseFarmConfig } from "../config/train.js";
 import { policyEndpoint } from "../policy/endpoint-env.js";
 import type { FarmOutcome, FarmProgress } from "../farm/farm.js";
+import { writeTrainingReport } from "../farm/report-html.js";
 import { launchTraining } from "../farm/training-run.js";
 import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
 import { createReporter } from "./reporter.js";
@@ -158,6 +159,12 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
         level: "warn",
       });
     }
+    const report = writeTrainingReport(run.runDir);
+    log.write({
+      event: "report",
+      message: `report: ${report}`,
+      fields: { file: report },
+    });
     log.write(finishEntry(run.runDir, outcome));
     process.stdout.write(`${JSON.stringify({ runDir: run.runDir, ...outcome })}\n`);
     process.exitCode = EXIT_CODE_OF[outcome.status];

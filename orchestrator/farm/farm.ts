@@ -243,8 +243,16 @@ export class Farm {
     );
     this.restore(committed);
     const unsubscribe = this.services.updates?.onCommit((version) => {
+      const begun = this.services.updates?.events.findLast(
+        (event) => event.step === "begin" && event.version === version && event.ok,
+      );
       void this.services.journal
-        .append({ type: "policy", version, model: this.services.policy.model })
+        .append({
+          type: "policy",
+          version,
+          model: this.services.policy.model,
+          ...(begun ? { pauseMs: Date.now() - begun.at } : {}),
+        })
         .catch((error: unknown) => this.fail(error));
       this.services.gauges.version.set(version);
       if (this.services.config.validation.everySteps === 0) this.validate(this.steps.stepsDone);

@@ -52,6 +52,8 @@ const policyLine = z.strictObject({
   type: z.literal("policy"),
   version: z.number().int().nonnegative(),
   model: z.string().min(1).optional(),
+  /** From the update's begin to its commit: how long model calls were held. */
+  pauseMs: z.number().nonnegative().optional(),
 });
 const stepLine = z.strictObject({
   type: z.literal("step"),

@@ -70,6 +70,7 @@ svg .value { font-size: 12.5px; font-variant-numeric: tabular-nums; }
 svg .missing { font-size: 12px; font-style: italic; fill: #9ca3af; }
 svg .aside { font-size: 13.5px; font-weight: 700; font-variant-numeric: tabular-nums; }
 svg .grid { stroke: var(--line); stroke-width: 1; }
+svg .axis { stroke: #9ca3af; stroke-width: 1; }
 svg .rule { stroke: #d1d5db; stroke-width: 1; stroke-dasharray: 3 3; }
 svg .track { fill: #f1f5f9; }
 svg .pos, .pos { fill: #15803d; color: #15803d; }
