@@ -162,7 +162,7 @@ export async function runLoopBenchmark(quick: boolean): Promise<void> {
     pretrainTiny(warm, { steps: 300, maxTurns: 6 });
     const steps: Record<Mode, number> = quick
       ? { llm: 60, sandbox: 30 }
-      : { llm: 500, sandbox: 250 };
+      : { llm: 500, sandbox: 165 };
     const every: Record<Mode, number> = quick ? { llm: 10, sandbox: 10 } : { llm: 25, sandbox: 25 };
     const runs: LoopRun[] = [];
     for (const mode of ["llm", "sandbox"] as const) {
