@@ -89,72 +89,118 @@ run_tests() {
   return "$failed"
 }
 
-# Starts the stub policy server (a test double speaking vLLM's wire format, never a model) with
-# one of its `recorded` scripts; sets STUB_PID and STUB_URL.
-start_stub() {
-  local script=$1 out
-  out=$(mktemp)
-  node --import tsx testing/vllm-stub/main.ts --scripts recorded --default-script "$script" --max-model-len 1048576 > "$out" &
-  STUB_PID=$!
-  for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.2; done
-  STUB_URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).baseURL)' "$out") ||
-    { rm -f "$out"; fail "the stub policy server did not start"; }
-  rm -f "$out"
-}
-
-stop_stub() {
-  if [ -n "${STUB_PID:-}" ]; then
-    kill "$STUB_PID" 2>/dev/null
-    wait "$STUB_PID" 2>/dev/null
-    STUB_PID=""
-  fi
-}
-
-demo() {
-  local started out eval_dir url model stub=""
+# An endpoint given: evaluate it on the bundled samples in both modes, then two training steps.
+demo_endpoint() {
+  local started out eval_dir url model
   started=$(date +%s)
-  # The stub goes with the demo, however it ends (Ctrl-C included).
-  trap stop_stub EXIT
-  trap 'exit 130' INT TERM
   out="runs/demo-$(date -u +%Y%m%dT%H%M%SZ)"
   eval_dir="$out/eval"
   say "sandbox doctor"
   npx tsx orchestrator/cli/main.ts sandbox doctor || exit 1
-  if [ -n "${SANDFARM_POLICY_URL:-}" ] && [ -n "${SANDFARM_POLICY_MODEL:-}" ]; then
-    url=$SANDFARM_POLICY_URL
-    model=$SANDFARM_POLICY_MODEL
-    say "policy: $model at $url (from SANDFARM_POLICY_URL / SANDFARM_POLICY_MODEL)"
-  else
-    stub=yes
-    model=stub-model
-    say "policy: the STUB server replaying recorded solutions (no model runs here; set SANDFARM_POLICY_URL and SANDFARM_POLICY_MODEL for a real vLLM)"
-    echo "Every bundled sample task has a recorded solution (testing/vllm-stub/recorded/): real tool calls"
-    echo "that compute or look up the answer inside the sandbox (pure-knowledge choice questions: the"
-    echo "reasoning names the letter, a command writes it), and a written answer for plain LLM mode."
-    echo "The scores below show the pipeline working end to end, not a model's ability; the token counts"
-    echo "are real prompt and completion sizes, in the stub tokenizer's units."
-    start_stub recorded
-    url=$STUB_URL
-  fi
-  local note="Policy: $model at $url."
-  [ -n "$stub" ] && note="The policy is sandfarm's stub server replaying recorded solutions of the bundled samples (a test double, not a model): the scores show the pipeline working, not a model's ability; token counts are in the stub tokenizer's units."
+  url=$SANDFARM_POLICY_URL
+  model=$SANDFARM_POLICY_MODEL
+  say "policy: $model at $url (from SANDFARM_POLICY_URL / SANDFARM_POLICY_MODEL)"
   say "sandfarm eval: the 85 bundled sample tasks, sandbox mode and plain LLM mode"
   npx tsx orchestrator/cli/main.ts eval examples/eval-samples.yaml --policy-url "$url" --model "$model" \
-    --output-dir "$eval_dir" --note "$note" || exit 1
-  if [ -n "$stub" ]; then
-    stop_stub
-    start_stub recorded-rl
-    url=$STUB_URL
-  fi
+    --output-dir "$eval_dir" --note "Policy: $model at $url." || exit 1
   say "sandfarm train: two steps on the bundled general and long-context samples (examples/demo-rl.yaml), batches as Arrow files"
   npx tsx orchestrator/cli/main.ts train examples/demo-rl.yaml --set "policy.urls=[$url]" --set "policy.model=$model" \
     --set "run.dir=$out" --set run.id=train || exit 1
-  stop_stub
   say "done in $(( $(date +%s) - started )) s; the files"
   echo "eval report       $eval_dir/report.md, $eval_dir/report.html (open it in a browser), $eval_dir/report.json"
   echo "eval trajectories $eval_dir/trajectories.jsonl"
-  echo "training run      $out/train/: metrics.jsonl, trajectories.jsonl, sandfarm.log, batches/ (Arrow IPC), provenance.json"
+  echo "training run      $out/train/: report.html, metrics.jsonl, trajectories.jsonl, sandfarm.log, batches/ (Arrow IPC), provenance.json"
   echo "next              sandfarm compare RUN RUN | sandfarm rescore $eval_dir --scorer NAME | sandfarm export-sft $eval_dir"
+}
+
+# A free TCP port on 127.0.0.1 (for the bridge between a demo run and its trainer).
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The tiny policy's server on a free port, serving WEIGHTS; sets TINY_URL and TINY_PID.
+start_tiny() {
+  local weights=$1 out
+  out=$(mktemp)
+  (cd trainer-bridge/python && exec /usr/bin/python3 -m examples.tiny.server --port 0 --weights "$weights") > "$out" 2>&1 &
+  TINY_PID=$!
+  for _ in $(seq 1 150); do grep -q "listening on" "$out" && break; sleep 0.2; done
+  TINY_URL="$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)/v1"
+  [ "$TINY_URL" != "/v1" ] || { cat "$out" >&2; rm -f "$out"; fail "the tiny policy's server did not start"; }
+  rm -f "$out"
+}
+
+stop_tiny() {
+  if [ -n "${TINY_PID:-}" ]; then
+    kill "$TINY_PID" 2>/dev/null
+    wait "$TINY_PID" 2>/dev/null
+    TINY_PID=""
+  fi
+}
+
+# One training run of the closed loop: sandfarm train (MODE, STEPS) and the reference trainer.
+demo_train() {
+  local mode=$1 steps=$2 out=$3 root port trainer_pid status=0
+  root=$(pwd)
+  port=$(free_port)
+  start_tiny "$root/$out/warm"
+  say "sandfarm train, $mode mode, $steps steps: the tiny policy at $TINY_URL, the reference trainer over the bridge at 127.0.0.1:$port"
+  (cd trainer-bridge/python && exec /usr/bin/python3 -m sandfarm_bridge.trainer --address "127.0.0.1:$port" \
+    --model "tiny:$root/$out/warm" --out "$root/$out/$mode/trainer" --weights-dir "$root/$out/$mode/weights" \
+    --lr 1e-3) > "$out/trainer-$mode.log" 2>&1 &
+  trainer_pid=$!
+  npx tsx orchestrator/cli/main.ts train examples/tiny-rl.yaml --set "run.mode=$mode" --set "run.steps=$steps" \
+    --set "run.dir=$out" --set "run.id=$mode" --set "policy.urls=[$TINY_URL]" \
+    --set "data.train=[$out/train.jsonl]" --set "data.validation=[$out/val.jsonl]" \
+    --set "validation.modes=[$mode]" --set "sink.address=127.0.0.1:$port" || status=$?
+  wait "$trainer_pid" || echo "the trainer ended with $? (its log: $out/trainer-$mode.log)" >&2
+  stop_tiny
+  return $status
+}
+
+# No endpoint given: the closed loop with the tiny policy, in plain LLM mode and in sandbox mode.
+demo_loop() {
+  local started out
+  started=$(date +%s)
+  trap stop_tiny EXIT
+  trap 'exit 130' INT TERM
+  out="runs/demo-$(date -u +%Y%m%dT%H%M%SZ)"
+  mkdir -p "$out"
+  say "no endpoint given (SANDFARM_POLICY_URL, SANDFARM_POLICY_MODEL): the closed loop with the TINY policy"
+  echo "The tiny policy is a two-layer transformer in PyTorch that shows the machinery working, not a"
+  echo "language model: it knows one task family, reading a digit from code.txt (chance 10%). It starts"
+  echo "knowing the format but answering at chance; RL through sandfarm and the reference trainer teaches it."
+  say "sandbox doctor"
+  npx tsx orchestrator/cli/main.ts sandbox doctor || exit 1
+  say "the warm start: the tool-call format on transcripts whose answers are random (300 steps)"
+  (cd trainer-bridge/python && /usr/bin/python3 -m examples.tiny.pretrain --out "$(cd .. && cd .. && pwd)/$out/warm" --steps 300 --max-turns 6) || exit 1
+  npx tsx orchestrator/cli/main.ts dataset generate --count 512 --seed 1 --prefix train --out "$out/train.jsonl" || exit 1
+  npx tsx orchestrator/cli/main.ts dataset generate --count 32 --seed 2 --prefix val --out "$out/val.jsonl" || exit 1
+  demo_train llm "${SANDFARM_DEMO_LLM_STEPS:-200}" "$out" || exit 1
+  demo_train sandbox "${SANDFARM_DEMO_SANDBOX_STEPS:-40}" "$out" || exit 1
+  say "LLM-RL vs sandbox-RL on the same task family"
+  npx tsx orchestrator/cli/main.ts compare "$out/llm" "$out/sandbox" --html "$out/compare.html" || exit 1
+  say "done in $(( $(date +%s) - started )) s; the files"
+  echo "training reports  $out/llm/report.html, $out/sandbox/report.html (open them in a browser)"
+  echo "the ablation      $out/compare.html"
+  echo "trainer           $out/{llm,sandbox}/trainer/steps.jsonl (loss, KL, clip fraction, logprob mismatch per step)"
+  echo "a real vLLM       SANDFARM_POLICY_URL=http://HOST:8000/v1 SANDFARM_POLICY_MODEL=NAME bash deploy/run.sh demo"
+  for mode in llm sandbox; do
+    node -e '
+      const fs = require("fs");
+      const [file, mode] = process.argv.slice(1);
+      const scores = fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line)[mode].score);
+      console.log(`validation, ${mode} mode (chance 0.10): ${scores.map((s) => s.toFixed(2)).join(" -> ")}`);
+    ' "$out/$mode/validation.jsonl" "$mode"
+  done
+}
+
+demo() {
+  if [ -n "${SANDFARM_POLICY_URL:-}" ] && [ -n "${SANDFARM_POLICY_MODEL:-}" ]; then
+    demo_endpoint
+  else
+    demo_loop
+  fi
 }
 
 case "${1:-}" in
