@@ -6,15 +6,18 @@
  * the same run; a short staleness-0 run measures sampler-trainer logprob parity exactly.
  * Validation: greedy, on tasks not used for training. Writes bench/results/loop.json.
  */
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { codeTasks } from "../datasets/families/codes.js";
-import { parseFarmConfig } from "../orchestrator/config/train.js";
 import type { FarmEvent } from "../orchestrator/farm/farm.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
-import { exited, pretrainTiny, readJsonLines, spawnTrainer } from "../testing/tiny-loop.js";
+import {
+  pretrainTiny,
+  readJsonLines,
+  runWithTrainer,
+  tinyLoopConfig,
+} from "../testing/tiny-loop.js";
 import { startTinyServer } from "../testing/tiny-server.js";
 import { percentile, writeResults } from "./report.js";
 
@@ -72,49 +75,25 @@ async function runLoop(
   const tiny = await startTinyServer({ weights: warm });
   const waits: number[] = [];
   const started = Date.now();
-  let trainer: ChildProcess | undefined;
   try {
     const run = await launchTraining({
-      config: parseFarmConfig({
-        run: { id: name, dir: out, mode: options.mode, steps: options.steps, seed: 1 },
-        data: { train: [train], validation: [validation], epochs: 100 },
-        policy: { urls: [tiny.baseURL], model: "tiny" },
-        sandbox: { backend: "local", network: "none", memoryMb: 256 },
-        episode: { maxTurns: 6, maxTokensPerCall: 64, maxTotalTokens: 2048, timeoutS: 120 },
-        rollout: {
-          groupSize: 8,
-          groupsPerStep: 8,
-          staleness: options.staleness,
-          episodes: 32,
-          warmSandboxes: 16,
-          sandboxStarts: 8,
-        },
-        sink: { kind: "bridge", address: "127.0.0.1:0" },
-        validation: {
-          everySteps: options.every,
-          modes: [options.mode],
-          sampling: { temperature: 0 },
-        },
+      config: tinyLoopConfig({
+        dir: out,
+        id: name,
+        mode: options.mode,
+        url: tiny.baseURL,
+        steps: options.steps,
+        train,
+        validation,
+        staleness: options.staleness,
+        every: options.every,
       }),
       onEvent: (event: FarmEvent) => {
         if (event.kind === "waiting" && event.reason.startsWith("staleness"))
           waits.push(Date.now());
       },
     });
-    trainer = spawnTrainer({
-      address: `127.0.0.1:${run.bridgePort}`,
-      model: `tiny:${warm}`,
-      out: run.runDir,
-      lr: options.lr,
-    });
-    let outcome;
-    try {
-      outcome = await run.farm.run();
-      await run.bridge!.drained();
-    } finally {
-      await run.close();
-    }
-    await exited(trainer);
+    const { outcome } = await runWithTrainer(run, { model: `tiny:${warm}`, lr: options.lr });
     const wallS = (Date.now() - started) / 1000;
     const lines = readJsonLines<TrainerLine>(join(run.runDir, "trainer", "steps.jsonl"));
     const steps = lines.filter((line) => line.event === "step");
@@ -150,7 +129,6 @@ async function runLoop(
       requestsPerCall: calls ? chats / calls : Number.NaN,
     };
   } finally {
-    if (trainer && trainer.exitCode === null) trainer.kill("SIGKILL");
     await tiny.close();
   }
 }

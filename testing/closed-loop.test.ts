@@ -5,16 +5,35 @@
  * staleness 0 the logprobs the sampler returned, and survives kill -9: it resumes from its last
  * checkpoint (the same weights), redelivered batches are not trained twice and none is lost.
  */
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { codeTasks } from "../datasets/families/codes.js";
-import { parseFarmConfig } from "../orchestrator/config/train.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
-import { exited, pretrainTiny, readJsonLines, spawnTrainer } from "./tiny-loop.js";
+import {
+  exited,
+  pretrainTiny,
+  readJsonLines,
+  runWithTrainer,
+  spawnTrainer,
+  tinyLoopConfig,
+} from "./tiny-loop.js";
+import { readSpooledBatches } from "./farm-runs.js";
 import { type RunningTinyServer, startTinyServer } from "./tiny-server.js";
+
+/** A TCP port free on 127.0.0.1 right now (for a farm process the test starts twice). */
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
 
 let dir: string;
 let warm: string;
@@ -63,13 +82,15 @@ async function launch(runId: string, steps: number) {
   const tiny = await startTinyServer({ weights: warm });
   servers.push(tiny);
   return launchTraining({
-    config: parseFarmConfig({
-      run: { id: runId, dir, mode: "llm", steps, seed: 1, nice: 0 },
-      data: { train: [tasks] },
-      policy: { urls: [tiny.baseURL], model: "tiny" },
-      episode: { maxTurns: 6, maxTokensPerCall: 64, maxTotalTokens: 1024, timeoutS: 120 },
-      rollout: { groupSize: 8, groupsPerStep: 4, staleness: 0, episodes: 32 },
-      sink: { kind: "bridge", address: "127.0.0.1:0" },
+    config: tinyLoopConfig({
+      dir,
+      id: runId,
+      mode: "llm",
+      url: tiny.baseURL,
+      steps,
+      train: tasks,
+      staleness: 0,
+      groupsPerStep: 4,
     }),
   });
 }
@@ -77,15 +98,8 @@ async function launch(runId: string, steps: number) {
 describe("the closed loop: sandfarm train, the tiny policy, the reference trainer", () => {
   it("trains on every batch once, pushes the versions rows carry, and matches the sampler's logprobs at staleness 0", async () => {
     const run = await launch("loop", 5);
-    const child = trainer(`127.0.0.1:${run.bridgePort}`, run.runDir);
-    let outcome;
-    try {
-      outcome = await run.farm.run();
-      await run.bridge!.drained();
-    } finally {
-      await run.close();
-    }
-    expect(await exited(child)).toBe(0);
+    const { outcome, trainerExit } = await runWithTrainer(run, { model: `tiny:${warm}`, lr: 1e-3 });
+    expect(trainerExit).toBe(0);
     expect(outcome.status).toBe("finished");
     const steps = lines<StepLine>(join(run.runDir, "trainer", "steps.jsonl")).filter(
       (line) => line.event === "step",
@@ -163,5 +177,77 @@ describe("the closed loop: sandfarm train, the tiny policy, the reference traine
     );
     expect(new Set(acked).size).toBe(acked.length);
     expect(acked.sort()).toEqual([...trained].sort());
+  }, 300_000);
+
+  it("resumes a farm killed with -9 (train --resume): the trainer waits for it, and no batch is lost or trained twice", async () => {
+    const tiny = await startTinyServer({ weights: warm });
+    servers.push(tiny);
+    const port = await freePort();
+    const config = tinyLoopConfig({
+      dir,
+      id: "farm-kill",
+      mode: "llm",
+      url: tiny.baseURL,
+      steps: 10,
+      train: tasks,
+      groupsPerStep: 4,
+    });
+    const path = join(dir, "farm-kill.yaml");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ...config,
+        run: { ...config.run, nice: 0 },
+        sink: { ...config.sink, address: `127.0.0.1:${port}` },
+      }),
+    );
+    const runDir = join(dir, "farm-kill");
+    const farm = (...args: string[]) =>
+      spawn(process.execPath, ["--import", "tsx", "orchestrator/cli/main.ts", "train", ...args], {
+        stdio: [
+          "ignore",
+          openSync(join(dir, `farm-kill-${args[0]!.replace(/\W/g, "")}.log`), "w"),
+          "inherit",
+        ],
+      });
+    const first = farm(path);
+    await expect
+      .poll(() => existsSync(join(runDir, "journal.jsonl")), { timeout: 60_000 })
+      .toBe(true);
+    const child = spawnTrainer({
+      address: `127.0.0.1:${port}`,
+      model: `tiny:${warm}`,
+      out: runDir,
+      lr: 1e-3,
+    });
+    const stepsFile = join(runDir, "trainer", "steps.jsonl");
+    await expect
+      .poll(
+        () => readJsonLines<StepLine>(stepsFile).filter((line) => line.event === "step").length,
+        {
+          timeout: 120_000,
+          interval: 50,
+        },
+      )
+      .toBeGreaterThanOrEqual(3);
+    first.kill("SIGKILL");
+    await exited(first);
+    const second = farm("--resume", runDir);
+    expect(await exited(second)).toBe(0);
+    expect(await exited(child)).toBe(0);
+    const log = readJsonLines<StepLine>(stepsFile);
+    expect(log.map((line) => line.event)).toEqual(
+      expect.arrayContaining(["farm_lost", "farm_back"]),
+    );
+    const trained = log.filter((line) => line.event === "step").map((line) => line.batch_id!);
+    expect(new Set(trained).size).toBe(trained.length);
+    // Every batch the farm committed, in both sessions, was acked, and each was trained once.
+    const batches = readSpooledBatches(runDir);
+    expect(batches.every((batch) => batch.acked)).toBe(true);
+    expect([...trained].sort()).toEqual(batches.map((batch) => batch.batchId).sort());
+    const steps = readJsonLines<{ type: string }>(join(runDir, "journal.jsonl")).filter(
+      (line) => line.type === "step",
+    );
+    expect(steps).toHaveLength(10);
   }, 300_000);
 });

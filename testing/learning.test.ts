@@ -11,9 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeTasks } from "../datasets/families/codes.js";
-import { parseFarmConfig } from "../orchestrator/config/train.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
-import { exited, pretrainTiny, readJsonLines, spawnTrainer } from "./tiny-loop.js";
+import { pretrainTiny, readJsonLines, runWithTrainer, tinyLoopConfig } from "./tiny-loop.js";
 import { startTinyServer } from "./tiny-server.js";
 
 let dir: string;
@@ -49,46 +48,22 @@ async function learn(options: {
   const tiny = await startTinyServer({ weights: warm });
   try {
     const run = await launchTraining({
-      config: parseFarmConfig({
-        run: { id: options.id, dir, mode: options.mode, steps: options.steps, seed: 1 },
-        data: {
-          train: [tasks(`${options.id}-train.jsonl`, 512, 1)],
-          validation: [tasks(`${options.id}-val.jsonl`, 32, 2)],
-          epochs: 100,
-        },
-        policy: { urls: [tiny.baseURL], model: "tiny" },
-        sandbox: { backend: "local", network: "none", memoryMb: 256 },
-        episode: { maxTurns: 6, maxTokensPerCall: 64, maxTotalTokens: 2048, timeoutS: 120 },
-        rollout: {
-          groupSize: 8,
-          groupsPerStep: 8,
-          staleness: 1,
-          episodes: 32,
-          warmSandboxes: 16,
-          sandboxStarts: 8,
-        },
-        sink: { kind: "bridge", address: "127.0.0.1:0" },
-        validation: {
-          everySteps: options.every,
-          modes: [options.mode],
-          sampling: { temperature: 0 },
-        },
+      config: tinyLoopConfig({
+        dir,
+        id: options.id,
+        mode: options.mode,
+        url: tiny.baseURL,
+        steps: options.steps,
+        train: tasks(`${options.id}-train.jsonl`, 512, 1),
+        validation: tasks(`${options.id}-val.jsonl`, 32, 2),
+        every: options.every,
       }),
     });
-    const trainer = spawnTrainer({
-      address: `127.0.0.1:${run.bridgePort}`,
+    const { outcome, trainerExit } = await runWithTrainer(run, {
       model: `tiny:${warm}`,
-      out: run.runDir,
       lr: options.lr,
     });
-    let outcome;
-    try {
-      outcome = await run.farm.run();
-      await run.bridge!.drained();
-    } finally {
-      await run.close();
-    }
-    expect(await exited(trainer)).toBe(0);
+    expect(trainerExit).toBe(0);
     const scores = readJsonLines<Record<string, { score: number }>>(
       join(run.runDir, "validation.jsonl"),
     ).map((line) => line[options.mode]!.score);

@@ -9,6 +9,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type FarmConfig, parseFarmConfig } from "../orchestrator/config/train.js";
+import type { FarmOutcome } from "../orchestrator/farm/farm.js";
+import type { TrainingRun } from "../orchestrator/farm/training-run.js";
 import { PYTHON, PYTHON_PACKAGE_DIR } from "./tiny-server.js";
 
 /** Writes the tiny policy's format-only warm start (answers at chance) to `out`. */
@@ -81,4 +84,72 @@ export function readJsonLines<T>(path: string): T[] {
         return []; // a line being written
       }
     });
+}
+
+/** The closed loop's run config: the tiny policy at `url`, the bridge on a free port. */
+export function tinyLoopConfig(options: {
+  dir: string;
+  id: string;
+  mode: "llm" | "sandbox";
+  url: string;
+  steps: number;
+  train: string;
+  validation?: string;
+  staleness?: number;
+  groupsPerStep?: number;
+  every?: number;
+}): FarmConfig {
+  return parseFarmConfig({
+    run: { id: options.id, dir: options.dir, mode: options.mode, steps: options.steps, seed: 1 },
+    data: {
+      train: [options.train],
+      ...(options.validation ? { validation: [options.validation] } : {}),
+      epochs: 100,
+    },
+    policy: { urls: [options.url], model: "tiny" },
+    sandbox: { backend: "local", network: "none", memoryMb: 256 },
+    episode: { maxTurns: 6, maxTokensPerCall: 64, maxTotalTokens: 2048, timeoutS: 120 },
+    rollout: {
+      groupSize: 8,
+      groupsPerStep: options.groupsPerStep ?? 8,
+      staleness: options.staleness ?? 1,
+      episodes: 32,
+      warmSandboxes: 16,
+      sandboxStarts: 8,
+    },
+    sink: { kind: "bridge", address: "127.0.0.1:0" },
+    ...(options.validation
+      ? {
+          validation: {
+            everySteps: options.every ?? 25,
+            modes: [options.mode],
+            sampling: { temperature: 0 },
+          },
+        }
+      : {}),
+  });
+}
+
+/**
+ * Runs a launched run to its end with the reference trainer attached (every batch acked), closes
+ * it, and waits for the trainer to see the run end.
+ */
+export async function runWithTrainer(
+  run: TrainingRun,
+  trainer: { model: string; lr: number },
+): Promise<{ outcome: FarmOutcome; trainerExit: number | null }> {
+  const child = spawnTrainer({
+    address: `127.0.0.1:${run.bridgePort}`,
+    model: trainer.model,
+    out: run.runDir,
+    lr: trainer.lr,
+  });
+  let outcome: FarmOutcome;
+  try {
+    outcome = await run.farm.run();
+    await run.bridge!.drained();
+  } finally {
+    await run.close();
+  }
+  return { outcome, trainerExit: await exited(child) };
 }

@@ -228,12 +228,30 @@ class ReferenceTrainer:
             self._push()
 
     def run(self) -> int:
-        """Trains until `max_steps` or until the farm finishes and closes the stream; returns the
-        steps taken. Everything acked was checkpointed first."""
+        """Trains until `max_steps` or until the farm finishes its run; returns the steps taken.
+        Everything acked was checkpointed first. A farm that goes away without finishing (a
+        crash, a kill -9) is waited for (`connect_timeout_s`): a resumed farm redelivers what was
+        not acked and the trainer carries on."""
         self._wait_for_farm()
         self._push_if_missed()
+        while True:
+            ended = self._pull()
+            if ended != "lost":
+                return self.step
+            try:
+                self._wait_for_farm()
+            except BridgeError as error:
+                self._log({"event": "farm_gone", "detail": str(error)})
+                return self.step
+            self._log({"event": "farm_back"})
+            self._push_if_missed()
+
+    def _pull(self) -> str:
+        """One Pull stream, trained on to its end: "finished" (the farm ended its run, or
+        `max_steps`), or "lost" (the farm went away mid-run)."""
         stream = self.client.pull(rank=self.config.rank, world_size=self.config.world_size,
                                   credits=self.config.credits)
+        ended = "finished"
         idle_since = time.monotonic()
         try:
             for batch in stream:
@@ -253,28 +271,36 @@ class ReferenceTrainer:
                 batch.ack(metrics)
                 self._log({"event": "step", "step": self.step, "batch_id": batch.batch_id, **metrics})
                 if self.step % self.config.sync_every == 0:
-                    self._push()
+                    try:
+                        self._push()
+                    except BridgeError as error:
+                        if error.code != grpc.StatusCode.UNAVAILABLE:
+                            raise
+                        # The farm is gone or going: its stream says which; the update is
+                        # pushed again once it is back (`_push_if_missed`).
+                        self._log({"event": "update_failed", "detail": str(error)})
                 idle_since = time.monotonic()
                 if self.config.max_steps is not None and self.step >= self.config.max_steps:
                     break
         except BridgeError as error:
-            if not self._farm_finished(error):
-                raise
-            self._log({"event": "farm_finished", "detail": str(error)})
+            ended = self._ending(error)
         finally:
             try:
                 stream.close()
             except BridgeError as error:
-                if not self._farm_finished(error):
-                    raise
-        return self.step
+                ended = self._ending(error) if ended == "finished" else ended
+        return ended
 
-    @staticmethod
-    def _farm_finished(error: "BridgeError") -> bool:
-        """The farm ended its run (its bridge shut down, or is gone): not the trainer's failure."""
-        return error.code == grpc.StatusCode.UNAVAILABLE and (
-            "shutting down" in str(error) or "Connection refused" in str(error)
-            or "failed to connect" in str(error))
+    def _ending(self, error: "BridgeError") -> str:
+        """How a stream that failed ended: the farm finished its run, or went away; anything
+        else is the trainer's to report."""
+        if error.code != grpc.StatusCode.UNAVAILABLE:
+            raise error
+        if "shutting down" in str(error):
+            self._log({"event": "farm_finished", "detail": str(error)})
+            return "finished"
+        self._log({"event": "farm_lost", "detail": str(error)})
+        return "lost"
 
     def _log(self, entry: Dict[str, Any]) -> None:
         with open(self.log_path, "a") as handle:
