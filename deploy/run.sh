@@ -152,7 +152,8 @@ demo_train() {
   npx tsx orchestrator/cli/main.ts train examples/tiny-rl.yaml --set "run.mode=$mode" --set "run.steps=$steps" \
     --set "run.dir=$out" --set "run.id=$mode" --set "policy.urls=[$TINY_URL]" \
     --set "data.train=[$out/train.jsonl]" --set "data.validation=[$out/val.jsonl]" \
-    --set "validation.modes=[$mode]" --set "sink.address=127.0.0.1:$port" || status=$?
+    --set "validation.modes=[$mode]" --set "validation.everySteps=$(( steps >= 16 ? steps / 8 : 2 ))" \
+    --set "sink.address=127.0.0.1:$port" || status=$?
   wait "$trainer_pid" || echo "the trainer ended with $? (its log: $out/trainer-$mode.log)" >&2
   stop_tiny
   return $status
@@ -189,8 +190,9 @@ demo_loop() {
     node -e '
       const fs = require("fs");
       const [file, mode] = process.argv.slice(1);
-      const scores = fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line)[mode].score);
-      console.log(`validation, ${mode} mode (chance 0.10): ${scores.map((s) => s.toFixed(2)).join(" -> ")}`);
+      const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : "";
+      const scores = text ? text.split("\n").map((line) => JSON.parse(line)[mode].score) : [];
+      console.log(`validation, ${mode} mode (chance 0.10): ${scores.length ? scores.map((s) => s.toFixed(2)).join(" -> ") : "none recorded"}`);
     ' "$out/$mode/validation.jsonl" "$mode"
   done
 }
