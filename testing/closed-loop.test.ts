@@ -6,7 +6,7 @@
  * checkpoint (the same weights), redelivered batches are not trained twice and none is lost.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,13 +202,11 @@ describe("the closed loop: sandfarm train, the tiny policy, the reference traine
       }),
     );
     const runDir = join(dir, "farm-kill");
+    const logFile = (first: string) =>
+      openSync(join(dir, `farm-kill-${first.replace(/\W/g, "")}.log`), "a");
     const farm = (...args: string[]) =>
       spawn(process.execPath, ["--import", "tsx", "orchestrator/cli/main.ts", "train", ...args], {
-        stdio: [
-          "ignore",
-          openSync(join(dir, `farm-kill-${args[0]!.replace(/\W/g, "")}.log`), "w"),
-          "inherit",
-        ],
+        stdio: ["ignore", logFile(args[0]!), logFile(args[0]!)],
       });
     const first = farm(path);
     await expect
@@ -233,7 +231,11 @@ describe("the closed loop: sandfarm train, the tiny policy, the reference traine
     first.kill("SIGKILL");
     await exited(first);
     const second = farm("--resume", runDir);
-    expect(await exited(second)).toBe(0);
+    const resumed = await exited(second);
+    if (resumed !== 0)
+      throw new Error(
+        `the resumed farm exited ${resumed}:\n${readFileSync(join(dir, "farm-kill-resume.log"), "utf8")}`,
+      );
     expect(await exited(child)).toBe(0);
     const log = readJsonLines<StepLine>(stepsFile);
     expect(log.map((line) => line.event)).toEqual(

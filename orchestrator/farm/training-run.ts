@@ -38,7 +38,7 @@ import {
 } from "../launch/provenance.js";
 import { rewarderFor } from "../launch/rewarder.js";
 import { startSandboxPool } from "../launch/sandboxes.js";
-import { VllmPolicyControl } from "../policy/admin.js";
+import { VllmPolicyControl, resumeLeftPaused } from "../policy/admin.js";
 import type { SandboxPool } from "../sandbox/pool.js";
 import { SANDFARM_VERSION } from "../version.js";
 import { Farm, type FarmEvent } from "./farm.js";
@@ -217,6 +217,11 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
   const { runDir, config, resumed } = runDirectory(options);
   const runId = config.run.id!;
   checkFiles(config);
+  if (config.sink.kind === "bridge")
+    for (const url of await resumeLeftPaused(config.policy.urls))
+      options.onWarning?.(
+        `${url} was paused (a policy update cut off by a crash, or another farm's); resumed it`,
+      );
   if (!options.skipDoctor)
     await preflightPolicy(config.policy, MIN_CONTEXT_TOKENS, usesSandboxes(config));
   const fitted = await fitToEndpoint(config.policy, config.episode);

@@ -8,7 +8,7 @@ import { BridgeClient } from "../../trainer-bridge/client.js";
 import { type PolicyUpdateOptions, PolicyUpdates } from "../../trainer-bridge/policy-updates.js";
 import { BridgeServer } from "../../trainer-bridge/server.js";
 import { Spool } from "../../trainer-bridge/spool.js";
-import { VllmPolicyControl } from "./admin.js";
+import { VllmPolicyControl, resumeLeftPaused } from "./admin.js";
 import { PolicyClient } from "./client.js";
 import { matching } from "../../testing/matchers.js";
 
@@ -139,6 +139,16 @@ describe("policy updates through the bridge against a vLLM replica (stub)", () =
     expect([...stub.loraAdapters.keys()]).toEqual(["policy-v2"]);
     expect(policy.model).toBe("policy-v2");
     expect((await complete(policy)).version).toBe(3);
+  });
+
+  it("resumes replicas a crashed farm left paused, and leaves serving ones alone", async () => {
+    const { stub } = await setUp();
+    const other = await startVllmStub({ scripts: SCRIPTS });
+    cleanups.push(() => other.close());
+    await fetch(`${stub.origin}/pause?mode=keep`, { method: "POST" });
+    expect(await resumeLeftPaused([stub.baseURL, other.baseURL])).toEqual([stub.baseURL]);
+    expect(await (await fetch(`${stub.origin}/is_paused`)).json()).toEqual({ is_paused: false });
+    expect(other.pauses).toEqual([]);
   });
 
   it("refuses an adapter named as the base model", async () => {

@@ -174,3 +174,36 @@ export class VllmPolicyControl implements PolicyControl {
 function rootOf(baseUrl: string): string {
   return baseUrl.replace(/\/v1\/?$/, "");
 }
+
+/**
+ * Replicas a crashed farm left paused (killed between an update's begin and its commit) answer
+ * nothing until resumed. A farm starting with the bridge sink has no update open, so any pause
+ * is stale: each replica that says it is paused (`GET /is_paused`) is resumed. Returns the URLs
+ * resumed; a replica without the route (not vLLM) is left alone.
+ */
+export async function resumeLeftPaused(
+  urls: readonly string[],
+  apiKey: string | undefined = policyApiKey().value,
+): Promise<string[]> {
+  const headers = apiKey ? { authorization: `Bearer ${apiKey}` } : undefined;
+  const resumed: string[] = [];
+  for (const url of urls) {
+    try {
+      const state = await fetch(`${rootOf(url)}/is_paused`, {
+        ...(headers ? { headers } : {}),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!state.ok || ((await state.json()) as { is_paused?: unknown }).is_paused !== true)
+        continue;
+      const answer = await fetch(`${rootOf(url)}/resume`, {
+        method: "POST",
+        ...(headers ? { headers } : {}),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (answer.ok) resumed.push(url);
+    } catch {
+      // Not reachable or not vLLM: the preflight that follows says so.
+    }
+  }
+  return resumed;
+}
