@@ -78,7 +78,10 @@ describe("the runner", () => {
         ],
       });
       await sabotage.start({});
-      for (let waited = 0; waited < 50 && (await sabotage.inspect()).Running; waited++) {
+      // Until it has run: before it starts, an exec also reads Running false (with no exit code).
+      for (let waited = 0; waited < 100; waited++) {
+        const state = await sabotage.inspect();
+        if (!state.Running && state.ExitCode !== null) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const result = await sandbox.exec("echo via exec");
