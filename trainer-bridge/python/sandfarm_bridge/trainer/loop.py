@@ -295,6 +295,14 @@ class ReferenceTrainer:
         """How a stream that failed ended: the farm finished its run, or went away; anything
         else is the trainer's to report."""
         if error.code != grpc.StatusCode.UNAVAILABLE:
+            # A stream torn down as the farm exits can end with another code: a farm that no
+            # longer answers has finished; one that answers makes this a real error.
+            try:
+                self.client.status()
+            except BridgeError as probe:
+                if probe.code == grpc.StatusCode.UNAVAILABLE:
+                    self._log({"event": "farm_finished", "detail": str(error)})
+                    return "finished"
             raise error
         if "shutting down" in str(error):
             self._log({"event": "farm_finished", "detail": str(error)})
