@@ -9,27 +9,16 @@
  * @example
  * const tasks = codeTasks({ count: 64, seed: 1, prefix: "train" });
  */
+import { seededRandom } from "../schedule.js";
 import type { Task } from "../task.js";
 
 export const CODE_QUESTION = "What is the code in code.txt?";
 export const CODE_DOCUMENT = "code.txt";
 export const CODE_DOMAIN = "math";
 
-/** A small seeded generator (mulberry32): the same seed, the same tasks, on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** `count` tasks, ids `<prefix>-<index>`, each code drawn uniformly from 0..9. */
 export function codeTasks(options: { count: number; seed: number; prefix: string }): Task[] {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   return Array.from({ length: options.count }, (_, index) => {
     const code = String(Math.floor(next() * 10));
     return {

@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../datasets/schedule.js";
 import { SPECIAL_TOKENS, StubTokenizer } from "./tokenizer.js";
 
 const tokenizer = new StubTokenizer();
 const encode = (text: string): number[] => tokenizer.encode(text);
-
-/** A small seeded generator (mulberry32), so the random cases are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe("StubTokenizer", () => {
   it("is not additive: merges cross the boundary between two texts", () => {
@@ -55,7 +44,7 @@ describe("StubTokenizer", () => {
   });
 
   it("round-trips random Unicode text, special-token strings included", () => {
-    const random = seeded(20240611);
+    const random = seededRandom(20240611);
     const specials = SPECIAL_TOKENS.map((special) => special.text);
     const pick = (): string => {
       const roll = random();
