@@ -56,16 +56,37 @@ class TemplateTest(unittest.TestCase):
 
 class ModelTest(unittest.TestCase):
     def test_cached_steps_match_the_batched_forward(self):
-        model = fresh(1).eval()
         ids = torch.tensor([TOK.encode(render([{"role": "user", "content": "What is 2+2?"}], None, True))])
+        for positions in ("alibi", "sinusoidal"):
+            model = fresh(1, positions=positions).eval()
+            with torch.no_grad():
+                full, _ = model(ids)
+                logits, cache = model(ids[:, :4])
+                steps = [logits]
+                for position in range(4, ids.shape[1]):
+                    logits, cache = model(ids[:, position:position + 1], past=cache)
+                    steps.append(logits)
+            self.assertLess(float((torch.cat(steps, 1) - full).abs().max()), 1e-5, positions)
+
+    def test_positions_change_the_output_and_old_checkpoints_stay_sinusoidal(self):
+        ids = torch.tensor([TOK.encode("What is the code in code.txt?")])
+        alibi = fresh(4).eval()
+        self.assertEqual(alibi.config.positions, "alibi")
+        sinusoidal = fresh(4, positions="sinusoidal").eval()
+        sinusoidal.load_state_dict(alibi.state_dict())  # same weights, other positions
         with torch.no_grad():
-            full, _ = model(ids)
-            logits, cache = model(ids[:, :4])
-            steps = [logits]
-            for position in range(4, ids.shape[1]):
-                logits, cache = model(ids[:, position:position + 1], past=cache)
-                steps.append(logits)
-        self.assertLess(float((torch.cat(steps, 1) - full).abs().max()), 1e-5)
+            self.assertGreater(float((alibi(ids)[0] - sinusoidal(ids)[0]).abs().max()), 1e-3)
+        with tempfile.TemporaryDirectory() as directory:
+            sinusoidal.save(directory)
+            path = os.path.join(directory, "config.json")
+            with open(path) as handle:
+                config = json.load(handle)
+            del config["positions"]  # as written before the key existed
+            with open(path, "w") as handle:
+                json.dump(config, handle)
+            self.assertEqual(TinyLM.load(directory).config.positions, "sinusoidal")
+        with self.assertRaisesRegex(ValueError, "positions 'rope'"):
+            fresh(4, positions="rope")
 
     def test_right_padding_does_not_change_real_tokens(self):
         model = fresh(2).eval()

@@ -14,9 +14,11 @@ from .model import TinyConfig, TinyLM
 from .tokenizer import TinyTokenizer
 
 
-def fresh(seed: int, **sizes: int) -> TinyLM:
+def fresh(seed: int, **sizes) -> TinyLM:
+    """A new model: ALiBi positions unless `sizes` says otherwise."""
     torch.manual_seed(seed)
-    return TinyLM(TinyConfig(vocab_size=TinyTokenizer.load().vocab_size, **sizes))
+    options = {"positions": "alibi", **sizes}
+    return TinyLM(TinyConfig(vocab_size=TinyTokenizer.load().vocab_size, **options))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -1,4 +1,5 @@
-"""The tiny policy: a small causal transformer (pre-norm blocks, fixed sinusoidal positions),
+"""The tiny policy: a small causal transformer (pre-norm blocks; positions as ALiBi's linear
+distance penalty per head, or fixed sinusoidal embeddings for checkpoints written before ALiBi),
 with the two ways a model is run in RL. The server samples as an inference engine does, one token
 at a time over a key/value cache (`prefill`, `step`); the trainer scores as a trainer does, one
 padded batched forward over whole sequences (`token_logprobs`). Checkpoints are a directory:
@@ -30,6 +31,16 @@ class TinyConfig:
     n_heads: int = 4
     d_ff: int = 256
     max_len: int = 4096
+    # "alibi": each head's score drops linearly with the distance to the key (slopes 2^(-8h/H)),
+    # which lets attention single out a recent token (the code in a tool's output) sooner than
+    # absolute sinusoidal positions do; measured on the codes family, supervised copying from a
+    # tool response converged in about 100 steps against 150-175. A config.json without the key
+    # is a checkpoint from before: sinusoidal.
+    positions: str = "sinusoidal"
+
+    def __post_init__(self) -> None:
+        if self.positions not in ("alibi", "sinusoidal"):
+            raise ValueError(f"positions {self.positions!r}: use alibi or sinusoidal")
 
 
 def _positions(length: int, d_model: int, start: int = 0) -> torch.Tensor:
@@ -48,6 +59,8 @@ class Block(nn.Module):
     def __init__(self, config: TinyConfig):
         super().__init__()
         self.heads = config.n_heads
+        slopes = [2 ** (-8 * (head + 1) / config.n_heads) for head in range(config.n_heads)]
+        self.slopes = torch.tensor(slopes).view(1, -1, 1, 1) if config.positions == "alibi" else None
         self.norm1 = nn.LayerNorm(config.d_model)
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
         self.out = nn.Linear(config.d_model, config.d_model)
@@ -66,6 +79,11 @@ class Block(nn.Module):
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
         scores = q @ k.transpose(-1, -2) / math.sqrt(width // self.heads)
+        if self.slopes is not None:
+            total = k.shape[2]
+            queries = torch.arange(total - length, total).view(-1, 1)
+            distance = (queries - torch.arange(total).view(1, -1)).clamp(min=0).float()
+            scores = scores - self.slopes * distance
         scores = scores.masked_fill(~mask, float("-inf"))
         attended = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, width)
         x = x + self.out(attended)
@@ -88,7 +106,9 @@ class TinyLM(nn.Module):
         on the right (`attention_mask` 0 there): real tokens never attend to it."""
         batch, length = input_ids.shape
         start = 0 if past is None else past[0][0].shape[2]
-        x = self.embed(input_ids) + _positions(length, self.config.d_model, start)
+        x = self.embed(input_ids)
+        if self.config.positions == "sinusoidal":
+            x = x + _positions(length, self.config.d_model, start)
         total = start + length
         causal = torch.ones(length, total, dtype=torch.bool).tril(diagonal=start)
         mask = causal.view(1, 1, length, total)
