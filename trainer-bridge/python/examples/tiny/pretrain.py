@@ -17,6 +17,8 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from sandfarm_bridge.blas import single_blas_thread
+
 from .init import fresh
 from .template import render
 from .tokenizer import PIECES_FILE, TinyTokenizer
@@ -125,6 +127,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    single_blas_thread()
     print(json.dumps(pretrain(args.out, args.steps, args.max_turns, args.seed, args.lr)), flush=True)
 
 

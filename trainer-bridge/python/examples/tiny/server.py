@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlparse
 
 import torch
 
+from sandfarm_bridge.blas import single_blas_thread
+
 from .engine import Aborted, Engine
 from .init import fresh
 from .model import TinyLM
@@ -296,6 +298,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--api-key", default=os.environ.get("VLLM_API_KEY"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    single_blas_thread()
     engine = build(args.weights, args.seed)
     if args.max_model_len > engine.model.config.max_len:
         raise SystemExit(f"--max-model-len {args.max_model_len} exceeds the model's {engine.model.config.max_len}")

@@ -8,6 +8,9 @@ import os
 import sys
 from typing import List, Optional
 
+import torch
+
+from ..blas import single_blas_thread
 from .loop import ReferenceTrainer, TrainerConfig
 from .loss import AGGREGATIONS, LossConfig
 
@@ -32,6 +35,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--kl-coef", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.model.startswith("tiny:"):
+        # A model this small gains nothing from a second thread, and the farm's sandboxes and
+        # the policy server share the machine (see ..blas).
+        torch.set_num_threads(1)
+        single_blas_thread()
     config = TrainerConfig(
         address=args.address, model=args.model, out=args.out, weights_dir=args.weights_dir,
         token=os.environ.get("SANDFARM_BRIDGE_TOKEN"), lr=args.lr,
