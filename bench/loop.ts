@@ -6,10 +6,10 @@
  * the same run; a short staleness-0 run measures sampler-trainer logprob parity exactly.
  * Validation: greedy, on tasks not used for training. Writes bench/results/loop.json.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { codeTasks } from "../datasets/families/codes.js";
+import { writeCodeTasks } from "../datasets/families/codes.js";
 import type { FarmEvent } from "../orchestrator/farm/farm.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
 import {
@@ -54,12 +54,7 @@ const mean = (values: readonly number[]) =>
   values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NaN;
 
 function writeTasks(path: string, count: number, seed: number, prefix: string): string {
-  writeFileSync(
-    path,
-    codeTasks({ count, seed, prefix })
-      .map((task) => `${JSON.stringify(task)}\n`)
-      .join(""),
-  );
+  writeCodeTasks(path, { count, seed, prefix });
   return path;
 }
 

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { codeTasks } from "../datasets/families/codes.js";
+import { writeCodeTasks } from "../datasets/families/codes.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
 import {
   exited,
@@ -44,12 +44,7 @@ beforeAll(() => {
   warm = join(dir, "warm");
   pretrainTiny(warm, { steps: 120, maxTurns: 6 });
   tasks = join(dir, "codes.jsonl");
-  writeFileSync(
-    tasks,
-    codeTasks({ count: 256, seed: 3, prefix: "c" })
-      .map((task) => `${JSON.stringify(task)}\n`)
-      .join(""),
-  );
+  writeCodeTasks(tasks, { count: 256, seed: 3, prefix: "c" });
 }, 120_000);
 
 afterAll(() => {

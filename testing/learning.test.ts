@@ -6,11 +6,11 @@
  * submit, trained on and updated. Thresholds come from `npm run bench -- loop`'s full curves
  * (README, Benchmarks); the full learning runs are the benchmark, this is their short form.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeTasks } from "../datasets/families/codes.js";
+import { writeCodeTasks } from "../datasets/families/codes.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
 import { pretrainTiny, readJsonLines, runWithTrainer, tinyLoopConfig } from "./tiny-loop.js";
 import { startTinyServer } from "./tiny-server.js";
@@ -28,12 +28,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function tasks(name: string, count: number, seed: number): string {
   const path = join(dir, name);
-  writeFileSync(
-    path,
-    codeTasks({ count, seed, prefix: name })
-      .map((task) => `${JSON.stringify(task)}\n`)
-      .join(""),
-  );
+  writeCodeTasks(path, { count, seed, prefix: name });
   return path;
 }
 

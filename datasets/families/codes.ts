@@ -9,6 +9,7 @@
  * @example
  * const tasks = codeTasks({ count: 64, seed: 1, prefix: "train" });
  */
+import { writeFileSync } from "node:fs";
 import { seededRandom } from "../schedule.js";
 import type { Task } from "../task.js";
 
@@ -33,4 +34,14 @@ export function codeTasks(options: { count: number; seed: number; prefix: string
       metadata: { family: "codes" },
     };
   });
+}
+
+/** Writes `codeTasks(options)` to `path` as JSONL, one task a line; returns the tasks. */
+export function writeCodeTasks(
+  path: string,
+  options: { count: number; seed: number; prefix: string },
+): Task[] {
+  const tasks = codeTasks(options);
+  writeFileSync(path, tasks.map((task) => `${JSON.stringify(task)}\n`).join(""));
+  return tasks;
 }

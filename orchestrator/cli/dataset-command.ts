@@ -8,7 +8,6 @@
  * sandfarm dataset prompt datasets/samples/math.jsonl --id math-003 --mode llm
  * sandfarm dataset generate --family codes --count 256 --seed 1 --out train.jsonl
  */
-import { writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { BAD_ROW_POLICIES, type BadRowPolicy, readTasks } from "../../datasets/load.js";
 import { DEFAULT_TEMPLATES, buildPrompt, loadPromptTemplates } from "../../datasets/prompts.js";
@@ -16,7 +15,7 @@ import { DATASET_FORMATS, type DatasetFormat } from "../../datasets/rows.js";
 import type { ColumnMapping } from "../../datasets/task.js";
 import { formatReport, validateDatasets } from "../../datasets/validate.js";
 import { ConfigError, EXIT_CODES } from "../../common/errors.js";
-import { codeTasks } from "../../datasets/families/codes.js";
+import { writeCodeTasks } from "../../datasets/families/codes.js";
 import { nonNegativeInteger, positiveInteger } from "./number-options.js";
 
 const MAPPED_FIELDS = ["id", "domain", "question", "documents", "groundTruth", "answerType"];
@@ -137,8 +136,7 @@ export function datasetCommand(): Command {
     .option("--prefix <id>", "task ids are <prefix>-<index>", "codes")
     .requiredOption("--out <file>", "the JSONL file to write")
     .action((flags: { count: number; seed: number; prefix: string; out: string }) => {
-      const tasks = codeTasks({ count: flags.count, seed: flags.seed, prefix: flags.prefix });
-      writeFileSync(flags.out, tasks.map((task) => `${JSON.stringify(task)}\n`).join(""));
+      const tasks = writeCodeTasks(flags.out, flags);
       process.stderr.write(`sandfarm dataset generate: ${tasks.length} tasks in ${flags.out}\n`);
     });
   return dataset;
