@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { describe, expect, it } from "vitest";
+import { codeTasks } from "../../datasets/families/codes.js";
+import type { Task } from "../../datasets/task.js";
 import { sandfarm } from "../../testing/cli.js";
 import { parseMapping } from "./dataset-command.js";
 
@@ -146,5 +148,35 @@ describe("sandfarm dataset validate", () => {
       "--mapping key 'prompt' is not a task field; use id, domain, question, documents, groundTruth, answerType",
     );
     expect(() => parseMapping("{")).toThrow("--mapping is not valid JSON");
+  });
+});
+
+describe("sandfarm dataset generate", () => {
+  it("writes the codes family for a seed as JSONL that validate accepts", async () => {
+    const out = join(directory(), "codes.jsonl");
+    const run = await sandfarm(
+      "dataset",
+      "generate",
+      "--count",
+      "12",
+      "--seed",
+      "5",
+      "--prefix",
+      "val",
+      "--out",
+      out,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`sandfarm dataset generate: 12 tasks in ${out}\n`);
+    const lines = readFileSync(out, "utf8").split("\n");
+    expect(lines.pop()).toBe("");
+    const written = lines.map((line) => JSON.parse(line) as Task);
+    expect(written).toEqual(codeTasks({ count: 12, seed: 5, prefix: "val" }));
+    expect(written.map((task) => task.id)).toEqual(
+      Array.from({ length: 12 }, (_, index) => `val-${index}`),
+    );
+    const validated = await sandfarm("dataset", "validate", out);
+    expect(validated.code).toBe(0);
+    expect(validated.stdout).toContain("12 tasks in 1 file(s); 0 bad row(s)");
   });
 });
