@@ -39,6 +39,8 @@ async function learn(options: {
   lr: number;
   steps: number;
   every: number;
+  /** KL to the warm start: sandbox mode needs it, or the format erodes (README, Benchmarks). */
+  klCoef?: number;
 }): Promise<{ scores: number[]; runDir: string; batches: number }> {
   const tiny = await startTinyServer({ weights: warm });
   try {
@@ -57,6 +59,7 @@ async function learn(options: {
     const { outcome, trainerExit } = await runWithTrainer(run, {
       model: `tiny:${warm}`,
       lr: options.lr,
+      klCoef: options.klCoef,
     });
     expect(trainerExit).toBe(0);
     const scores = readJsonLines<Record<string, { score: number }>>(
@@ -86,7 +89,14 @@ describe("the tiny policy learns through the farm and the reference trainer", ()
   }, 600_000);
 
   it("runs the same loop in sandbox mode: reads the document, writes the answer, submits, and is trained on", async () => {
-    const run = await learn({ id: "sandbox", mode: "sandbox", lr: 1e-3, steps: 8, every: 4 });
+    const run = await learn({
+      id: "sandbox",
+      mode: "sandbox",
+      lr: 1e-3,
+      steps: 8,
+      every: 4,
+      klCoef: 0.05,
+    });
     expect(run.batches).toBeGreaterThanOrEqual(6);
     const metrics = readJsonLines<{ turns_mean: number; reward_mean: number; version: number }>(
       join(run.runDir, "metrics.jsonl"),

@@ -136,13 +136,14 @@ export function tinyLoopConfig(options: {
  */
 export async function runWithTrainer(
   run: TrainingRun,
-  trainer: { model: string; lr: number },
+  trainer: { model: string; lr: number; klCoef?: number },
 ): Promise<{ outcome: FarmOutcome; trainerExit: number | null }> {
   const child = spawnTrainer({
     address: `127.0.0.1:${run.bridgePort}`,
     model: trainer.model,
     out: run.runDir,
     lr: trainer.lr,
+    ...(trainer.klCoef ? { extra: ["--kl-coef", String(trainer.klCoef)] } : {}),
   });
   let outcome: FarmOutcome;
   try {
