@@ -140,14 +140,16 @@ stop_tiny() {
 
 # One training run of the closed loop: sandfarm train (MODE, STEPS) and the reference trainer.
 demo_train() {
-  local mode=$1 steps=$2 out=$3 root port trainer_pid status=0
+  local mode=$1 steps=$2 out=$3 root port trainer_pid status=0 kl=0
+  # Sandbox mode keeps a KL to the warm start, or its tool-call format erodes (README, Benchmarks).
+  [ "$mode" = sandbox ] && kl=0.05
   root=$(pwd)
   port=$(free_port)
   start_tiny "$root/$out/warm"
   say "sandfarm train, $mode mode, $steps steps: the tiny policy at $TINY_URL, the reference trainer over the bridge at 127.0.0.1:$port"
   (cd trainer-bridge/python && exec /usr/bin/python3 -m sandfarm_bridge.trainer --address "127.0.0.1:$port" \
     --model "tiny:$root/$out/warm" --out "$root/$out/$mode/trainer" --weights-dir "$root/$out/$mode/weights" \
-    --lr 1e-3) > "$out/trainer-$mode.log" 2>&1 &
+    --lr 1e-3 --kl-coef "$kl") > "$out/trainer-$mode.log" 2>&1 &
   trainer_pid=$!
   npx tsx orchestrator/cli/main.ts train examples/tiny-rl.yaml --set "run.mode=$mode" --set "run.steps=$steps" \
     --set "run.dir=$out" --set "run.id=$mode" --set "policy.urls=[$TINY_URL]" \
