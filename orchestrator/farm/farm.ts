@@ -18,8 +18,9 @@
  * - Durability: a group admission is journaled (fsynced) before it runs; a batch is committed in
  *   the spool; a dropped group's verdict is journaled. A resumed run re-runs exactly the groups
  *   that were admitted and are in neither, under the same ids and on the same tasks.
- * - Steps: when every slot of a step is decided, the packer is flushed (the step's data reaches
- *   the trainer), its metrics go to metrics.jsonl and the step is journaled, in step order.
+ * - Steps: each step's batched groups pack apart; when every slot of a step is decided, its
+ *   packer is flushed (the step's data reaches the trainer as its own batch), its metrics go to
+ *   metrics.jsonl and the step is journaled, in step order.
  *
  * This file is the loop and its decisions. What a resumed run reads back from the journal and the
  * spool is resume.ts; packing, batch commits and step reporting are steps.ts (`StepLedger`).
@@ -552,7 +553,7 @@ export class Farm {
     }));
     this.trajectories.append(records);
     if (verdict === "batched") {
-      this.steps.addRows(result.rows);
+      this.steps.addRows(state.step, result.rows);
       this.decide(state);
       return;
     }

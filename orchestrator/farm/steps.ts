@@ -1,14 +1,17 @@
 /**
  * The farm's books: what decided groups add to their step's metrics and to the run's counters,
  * batched groups' rows packed into batches and committed (to the bridge, or to the spool for the
- * file sink), and finished steps reported in step order: the packer flushed (the step's data
- * reaches the trainer), its metrics line in metrics.jsonl, then its `step` line in the journal.
+ * file sink), and finished steps reported in step order: the step's packer flushed (the step's
+ * data reaches the trainer), its metrics line in metrics.jsonl, then its `step` line in the
+ * journal. Each step packs apart: a group of a later step that finishes first waits for its own
+ * step, so a trainer update is one step's data and a step with batched groups always sends the
+ * trainer a batch of its own (the staleness bound counts on it: docs/architecture.md).
  * Which step is finished is the farm's call (`stepComplete`); so is what happens after one.
  *
  * @example
  * const steps = new StepLedger(services, { version, syncTrajectories, stepComplete, ... });
  * steps.recordGroup({ step: 0, verdict: "batched", rollouts, staleness: 0 });
- * steps.addRows(rows);
+ * steps.addRows(0, rows);
  * await steps.completeSteps();
  */
 import { appendFile } from "node:fs/promises";
@@ -60,7 +63,8 @@ export interface DecidedGroup {
 }
 
 export class StepLedger {
-  private readonly packer: BatchPacker;
+  /** One packer per step with batched rows not yet committed. */
+  private readonly packers = new Map<number, BatchPacker>();
   private readonly tallies = new Map<number, StepTally>();
   private stepChain: Promise<void> = Promise.resolve();
   private commitChain: Promise<void> = Promise.resolve();
@@ -75,7 +79,6 @@ export class StepLedger {
     private readonly services: StepLedgerServices,
     private readonly hooks: StepLedgerHooks,
   ) {
-    this.packer = new BatchPacker(services.config.sink.tokenBudget);
     this.finishedSteps = services.journal.state.stepsDone;
   }
 
@@ -121,15 +124,32 @@ export class StepLedger {
     });
   }
 
-  /** Packs a batched group's rows; the batches it fills commit in the background. */
-  addRows(rows: readonly TrainingRow[]): void {
+  /**
+   * Packs a batched group's rows with its step's; the batches it fills (past the token budget)
+   * commit in the background.
+   */
+  addRows(step: number, rows: readonly TrainingRow[]): void {
+    let packer = this.packers.get(step);
+    if (!packer) {
+      packer = new BatchPacker(this.services.config.sink.tokenBudget);
+      this.packers.set(step, packer);
+    }
     // A failed commit reaches the farm through `onFailure`.
-    void this.commitBatches(this.packer.add(rows)).catch(() => undefined);
+    void this.commitBatches(packer.add(rows)).catch(() => undefined);
   }
 
-  /** Commits what the packer holds; resolves when every batch so far is committed. */
-  flush(): Promise<void> {
-    return this.commitBatches(this.packer.flush());
+  /**
+   * Commits what `step`'s packer holds, or every step's in step order when no step is given;
+   * resolves when every batch so far is committed.
+   */
+  flush(step?: number): Promise<void> {
+    const steps = step === undefined ? [...this.packers.keys()].sort((a, b) => a - b) : [step];
+    const batches = steps.flatMap((each) => {
+      const rows = this.packers.get(each)?.flush() ?? [];
+      this.packers.delete(each);
+      return rows;
+    });
+    return this.commitBatches(batches);
   }
 
   /** Reports finished steps, in order: flush, metrics line, journal line. */
@@ -137,7 +157,7 @@ export class StepLedger {
     this.stepChain = this.stepChain.then(async () => {
       while (this.hooks.stepComplete(this.finishedSteps)) {
         const step = this.finishedSteps;
-        await this.flush();
+        await this.flush(step);
         const now = Date.now();
         const metrics = this.tallyOf(step).finish({
           version: this.hooks.version(),
@@ -178,7 +198,7 @@ export class StepLedger {
     return tally;
   }
 
-  private commitBatches(batches: TrainingRow[][]): Promise<void> {
+  private commitBatches(batches: readonly TrainingRow[][]): Promise<void> {
     const { spool, bridge, gauges } = this.services;
     for (const rows of batches) {
       this.commitChain = this.commitChain.then(async () => {

@@ -79,6 +79,23 @@ describe("the local backend", () => {
     }
   }, 60_000);
 
+  it("mounts its overlay in its own mount namespace only, and close leaves nothing", async () => {
+    const local = await new LocalBackend(parseSandboxConfig()).create();
+    const dir = `${stateDir()}/local/${local.id}`;
+    try {
+      await local.exec("echo inside > /testbed/written.txt");
+      // The write went to the sandbox's overlay upper directory...
+      expect(readFileSync(`${dir}/upper/testbed/written.txt`, "utf8")).toBe("inside\n");
+      // ...through a mount the host never sees.
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(local.id);
+      expect(readFileSync(`/proc/${local.hostPid}/mountinfo`, "utf8")).toContain(`${dir}/upper`);
+    } finally {
+      await local.close();
+    }
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(`/sys/fs/cgroup/memory/sandfarm/${local.id}`)).toBe(false);
+  });
+
   it("refuses a network it cannot give", () => {
     expect(() => new LocalBackend(parseSandboxConfig({ network: "bridge" }))).toThrow(
       "sandbox.network 'bridge' is not available on the local backend: use none",

@@ -2,7 +2,8 @@
  * The local backend: sandboxes without Docker, from bubblewrap over the sandbox image's own root
  * filesystem (the offline build's debootstrap directory), never over the host's. Each sandbox is
  * an overlay of that root filesystem (its writes go to its own upper directory), in its own
- * mount, pid, ipc, uts, network and cgroup namespaces, limited by a cgroup of its own. The
+ * mount, pid, ipc, uts, network and cgroup namespaces, limited by a cgroup of its own; the
+ * overlay is mounted inside the sandbox's mount namespace, never on the host. The
  * runner is its main process; file requests go through the runner too, so a path or a symlink
  * the model planted is resolved inside the sandbox, never on the host.
  *
@@ -15,15 +16,8 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  rmdirSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, posix } from "node:path";
 import { getSystemErrorName, promisify } from "node:util";
@@ -72,36 +66,40 @@ function cgroupV2(): boolean {
   return existsSync(join(CGROUP_ROOT, "cgroup.controllers"));
 }
 
-/** The sandbox's cgroup directories (one per controller on v1, one on v2), with its limits set. */
-function makeCgroups(id: string, config: SandboxConfig): string[] {
+/**
+ * The sandbox's cgroup directories (one per controller on v1, one on v2), with its limits set.
+ * Asynchronous throughout, like all of this backend's file work: cgroup and overlay directories
+ * are slow to make and remove, and the farm's event loop serves every rollout meanwhile.
+ */
+async function makeCgroups(id: string, config: SandboxConfig): Promise<string[]> {
   const memory = String(config.memoryMb * 1024 * 1024);
   const quota = String(Math.round(config.cpus * 100_000));
   if (cgroupV2()) {
     const parent = join(CGROUP_ROOT, "sandfarm");
-    mkdirSync(parent, { recursive: true });
-    writeFileSync(join(CGROUP_ROOT, "cgroup.subtree_control"), "+memory +pids +cpu");
-    writeFileSync(join(parent, "cgroup.subtree_control"), "+memory +pids +cpu");
+    await mkdir(parent, { recursive: true });
+    await writeFile(join(CGROUP_ROOT, "cgroup.subtree_control"), "+memory +pids +cpu");
+    await writeFile(join(parent, "cgroup.subtree_control"), "+memory +pids +cpu");
     const dir = join(parent, id);
-    mkdirSync(dir);
-    writeFileSync(join(dir, "memory.max"), memory);
-    writeFileSync(join(dir, "memory.swap.max"), "0");
-    writeFileSync(join(dir, "pids.max"), String(config.pidsLimit));
-    writeFileSync(join(dir, "cpu.max"), `${quota} 100000`);
+    await mkdir(dir);
+    await writeFile(join(dir, "memory.max"), memory);
+    await writeFile(join(dir, "memory.swap.max"), "0");
+    await writeFile(join(dir, "pids.max"), String(config.pidsLimit));
+    await writeFile(join(dir, "cpu.max"), `${quota} 100000`);
     return [dir];
   }
   const dirs = CGROUP_CONTROLLERS.map((controller) =>
     join(CGROUP_ROOT, controller, "sandfarm", id),
   );
-  for (const dir of dirs) mkdirSync(dir, { recursive: true });
+  for (const dir of dirs) await mkdir(dir, { recursive: true });
   const [memoryDir, pidsDir, cpuDir] = dirs as [string, string, string];
-  writeFileSync(join(memoryDir, "memory.limit_in_bytes"), memory);
+  await writeFile(join(memoryDir, "memory.limit_in_bytes"), memory);
   // Swap equal to memory, as with Docker; absent when the kernel does no swap accounting.
   if (existsSync(join(memoryDir, "memory.memsw.limit_in_bytes"))) {
-    writeFileSync(join(memoryDir, "memory.memsw.limit_in_bytes"), memory);
+    await writeFile(join(memoryDir, "memory.memsw.limit_in_bytes"), memory);
   }
-  writeFileSync(join(pidsDir, "pids.max"), String(config.pidsLimit));
-  writeFileSync(join(cpuDir, "cpu.cfs_period_us"), "100000");
-  writeFileSync(join(cpuDir, "cpu.cfs_quota_us"), quota);
+  await writeFile(join(pidsDir, "pids.max"), String(config.pidsLimit));
+  await writeFile(join(cpuDir, "cpu.cfs_period_us"), "100000");
+  await writeFile(join(cpuDir, "cpu.cfs_quota_us"), quota);
   return dirs;
 }
 
@@ -109,7 +107,9 @@ async function removeCgroups(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
-        const procs = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+        const procs = (await readFile(join(dir, "cgroup.procs"), "utf8"))
+          .split("\n")
+          .filter(Boolean);
         for (const pid of procs) {
           try {
             process.kill(Number(pid), "SIGKILL");
@@ -117,11 +117,11 @@ async function removeCgroups(dirs: readonly string[]): Promise<void> {
             // Already gone.
           }
         }
-        rmdirSync(dir);
+        await rmdir(dir);
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") break;
-        // Processes are still dying: wait without blocking the farm's event loop.
+        // Processes are still dying.
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
@@ -171,25 +171,20 @@ export class LocalBackend {
       string,
       string,
     ];
-    for (const path of [upper, work, merged]) mkdirSync(path, { recursive: true });
+    for (const path of [upper, work, merged]) await mkdir(path, { recursive: true });
     const owner: Owner = {
       host: hostname(),
       pid: process.pid,
       expiresAt: Date.now() + this.config.ttlS * 1000,
     };
-    writeFileSync(join(dir, "owner.json"), JSON.stringify(owner));
+    await writeFile(join(dir, "owner.json"), JSON.stringify(owner));
     let cgroups: string[] = [];
     try {
-      await execFileAsync("mount", [
-        "-t",
-        "overlay",
-        "overlay",
-        "-o",
-        `lowerdir=${this.rootfs},upperdir=${upper},workdir=${work}`,
-        merged,
-      ]);
-      cgroups = makeCgroups(id, this.config);
-      const child = this.spawnSandbox(merged, cgroups);
+      cgroups = await makeCgroups(id, this.config);
+      const child = this.spawnSandbox(
+        { overlay: `lowerdir=${this.rootfs},upperdir=${upper},workdir=${work}`, merged },
+        cgroups,
+      );
       const sandbox = new LocalSandbox(id, dir, cgroups, child, this.config);
       await sandbox.start();
       return sandbox;
@@ -222,13 +217,21 @@ export class LocalBackend {
       const cgroups = cgroupV2()
         ? [join(CGROUP_ROOT, "sandfarm", id)]
         : CGROUP_CONTROLLERS.map((controller) => join(CGROUP_ROOT, controller, "sandfarm", id));
-      await teardown(dir, cgroups);
+      await teardown(dir, cgroups, { hostMount: true });
       removed.push({ id, reason });
     }
     return removed;
   }
 
-  private spawnSandbox(merged: string, cgroups: string[]): ChildProcess {
+  /**
+   * One process start per sandbox: `unshare` gives the shell a mount namespace of its own, the
+   * shell joins the sandbox's cgroups (so nothing escapes them), mounts the overlay there and
+   * becomes bwrap. The overlay is mounted only in that namespace, so it goes with the sandbox's
+   * last process and the host's mount table never sees it: nothing to unmount. (A start costs
+   * a fork of the farm's process, which is far from free.)
+   */
+  private spawnSandbox(root: { overlay: string; merged: string }, cgroups: string[]): ChildProcess {
+    const merged = root.merged;
     // The memory controller's directory comes first on v1; v2 has one directory.
     const memoryCgroup = cgroups[0]!;
     const cgroupMount = cgroupV2() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
@@ -271,23 +274,64 @@ export class LocalBackend {
       "-e",
       RUNNER_SCRIPT,
     ];
-    // The shell joins the sandbox's cgroups before it becomes bwrap, so nothing escapes them.
-    const joinCgroups =
-      'for cg in $SANDFARM_CGROUPS; do echo $$ > "$cg/cgroup.procs" || exit 97; done; exec "$@"';
-    return spawn("/bin/sh", ["-c", joinCgroups, "sh", "/usr/bin/bwrap", ...bwrap], {
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", SANDFARM_CGROUPS: cgroups.join(" ") },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const setUp = [
+      'for cg in $SANDFARM_CGROUPS; do echo $$ > "$cg/cgroup.procs" || exit 97; done',
+      'mount -t overlay overlay -o "$SANDFARM_OVERLAY" "$SANDFARM_MERGED" ||' +
+        ' { echo "could not mount the sandbox\'s overlay filesystem" >&2; exit 98; }',
+      'exec "$@"',
+    ].join("; ");
+    return spawn(
+      "/usr/bin/unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        setUp,
+        "sh",
+        "/usr/bin/bwrap",
+        ...bwrap,
+      ],
+      {
+        env: {
+          PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+          SANDFARM_CGROUPS: cgroups.join(" "),
+          SANDFARM_OVERLAY: root.overlay,
+          SANDFARM_MERGED: merged,
+        },
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
   }
 }
 
-async function teardown(dir: string, cgroups: readonly string[]): Promise<void> {
+/** `hostMount`: the sandbox may predate per-sandbox mount namespaces (garbage collection). */
+async function teardown(
+  dir: string,
+  cgroups: readonly string[],
+  options: { hostMount?: boolean } = {},
+): Promise<void> {
   await removeCgroups(cgroups);
   const merged = join(dir, "merged");
-  await execFileAsync("umount", [merged]).catch(() =>
-    execFileAsync("umount", ["-l", merged]).catch(() => undefined),
-  );
-  rmSync(dir, { recursive: true, force: true });
+  // Sandboxes made before the overlay moved into their own mount namespace had it mounted on
+  // the host: a collected one of those still needs its unmount.
+  if (options.hostMount && (await isMountPoint(merged))) {
+    await execFileAsync("umount", [merged]).catch(() =>
+      execFileAsync("umount", ["-l", merged]).catch(() => undefined),
+    );
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function isMountPoint(path: string): Promise<boolean> {
+  try {
+    return (await readFile("/proc/self/mountinfo", "utf8"))
+      .split("\n")
+      .some((line) => line.split(" ")[4] === path);
+  } catch {
+    return false;
+  }
 }
 
 function processTransport(child: ChildProcess): RunnerTransport {
