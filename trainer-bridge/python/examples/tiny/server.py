@@ -248,6 +248,10 @@ class TinyServer:
 def make_handler(server: TinyServer):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes: with Nagle on, the body waits for the client's
+        # delayed ACK of the headers (40 ms on Linux), for every response. Servers vLLM runs on
+        # (uvicorn) set TCP_NODELAY too.
+        disable_nagle_algorithm = True
 
         def _serve(self, method: str) -> None:
             url = urlparse(self.path)
