@@ -394,6 +394,40 @@ describe("sandbox episodes", () => {
     expect(served.chatCalls).toBe(episode.calls.length);
   });
 
+  it("counts a prompt only when its length could change the call", async () => {
+    // The first prompt's bound (its bytes: system prompt, task, tools) could leave less than
+    // the per-call cap; later bounds (the server's count so far plus the new messages' bytes)
+    // cannot, so only the first is counted.
+    const context = LIMITS.maxTokensPerCall + 3000;
+    const served = await stub({ maxModelLen: context });
+    const episode = await runEpisode(
+      task("fit-0", "math-code"),
+      "sandbox",
+      { policy: policy([served.baseURL]), sandboxes: pool },
+      identity(),
+      { ...LIMITS, contextTokens: context },
+    );
+    expect(episode.stopReason).toBe("submitted");
+    expect(episode.calls.length).toBeGreaterThan(2);
+    const [first, ...later] = episode.calls;
+    expect(first!.countedPromptTokens).toBe(first!.usage.promptTokens);
+    for (const call of later) {
+      expect(call.countedPromptTokens).toBeUndefined();
+      expect(call.maxTokens).toBe(LIMITS.maxTokensPerCall);
+      expect(call.usage.promptTokens + LIMITS.maxTokensPerCall).toBeLessThanOrEqual(context);
+    }
+    expect(episode.requests).toMatchObject({ chat: episode.calls.length, tokenize: 1 });
+    // Far from every limit, nothing is counted.
+    const roomy = await runEpisode(
+      task("fit-00", "math-code"),
+      "sandbox",
+      { policy: policy([served.baseURL]), sandboxes: pool },
+      identity(),
+      { ...LIMITS, contextTokens: 1_000_000 },
+    );
+    expect(roomy.requests).toMatchObject({ chat: roomy.calls.length, tokenize: 0 });
+  });
+
   it("uses what the context has left, and says which limit ended the episode", async () => {
     const served = await stub({ maxModelLen: 3000 });
     const measure = await runEpisode(
@@ -487,13 +521,13 @@ describe("sandbox episodes", () => {
     expect(failed.calls).toEqual([]);
     // The requests of a call that failed still count: 1 + 2 retries, none answered.
     expect(failed.requests).toEqual({ calls: 0, chat: 3, overflowRetries: 0, tokenize: 0 });
-    // With the context known, the prompt is measured first: that request counts too.
+    // With the context known and near, the prompt is measured first: that request counts too.
     const measured = await runEpisode(
       task("down-2", "llm-math"),
       "llm",
       { policy: policy([down.baseURL], { retries: 1 }) },
       identity(),
-      { ...LIMITS, contextTokens: 32_768 },
+      { ...LIMITS, contextTokens: 2_100 },
     );
     expect(measured.requests).toEqual({ calls: 0, chat: 2, overflowRetries: 0, tokenize: 1 });
   });

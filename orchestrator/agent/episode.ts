@@ -90,6 +90,11 @@ export const NO_TOOL_CALL_REMINDER =
 export const EXTRA_CALL_NOTE = "Not executed: only the first tool call of a message runs.";
 
 const ANSWER_MAX_BYTES = 1 << 20;
+/**
+ * A chat template's text around one message (role header, tool-response tags, end marker) and
+ * the generation prompt, in tokens, for the prompt bound: ChatML wraps a message in about 10.
+ */
+const TEMPLATE_TOKENS_PER_MESSAGE = 64;
 
 /** Why an episode stopped early, raised inside the loop and turned into a stop reason. */
 class EpisodeStop extends Error {
@@ -147,6 +152,8 @@ class EpisodeRun {
   used = 0;
   /** The latest call's prompt and completion ids, which the next prompt is stored against. */
   private lastSequence: number[] | undefined;
+  /** Messages `used` covers: those up to and including the latest call's reply. */
+  private usedMessages = 0;
   /** A call was on the wire while a policy update committed. */
   private spannedUpdate = false;
   /** Every request the episode's calls sent, those of a call that failed included. */
@@ -194,6 +201,7 @@ class EpisodeRun {
       ...(counted !== undefined ? { countedPromptTokens: counted } : {}),
     });
     this.messages.push(completion.message);
+    this.usedMessages = this.messages.length;
     if (completion.spannedUpdate) this.spannedUpdate = true;
     this.lastSequence =
       completion.promptTokenIds && completion.completionTokenIds
@@ -203,12 +211,37 @@ class EpisodeRun {
     return completion;
   }
 
-  /** The next prompt's exact length, when the context is known and the server can count it. */
+  /**
+   * The next prompt's exact length, when the context is known, the server can count it and the
+   * count could change the call: a prompt whose upper bound leaves the per-call cap within the
+   * context and the budget gets the cap whatever its length, so it is not counted (a
+   * `/tokenize` request saved per call, measured: about half the requests of a sandbox episode).
+   */
   private async countPrompt(
     request: Parameters<PolicyClient["promptTokens"]>[0],
   ): Promise<number | undefined> {
     if (this.options.contextTokens === undefined) return undefined;
+    const cap = this.options.maxTokensPerCall ?? EPISODE_DEFAULTS.maxTokensPerCall;
+    const needed = Math.max(cap, this.services.policy.options.minCompletionTokens);
+    if (this.promptBound(request.tools) + needed <= this.maxTotalTokens) return undefined;
     return this.services.policy.promptTokens(request);
+  }
+
+  /**
+   * At least as many tokens as the next prompt can render to: what the server counted for the
+   * latest call (prompt + completion), plus every UTF-8 byte of the messages since (and of the
+   * tools before the first call) as JSON, plus the template's wrapping of each. A token covers
+   * at least one byte of the text it encodes (byte-level BPE, SentencePiece with byte
+   * fallback), so bytes bound tokens. A template that renders far more than that (an exotic
+   * one) only costs the overflow retry the client already makes.
+   */
+  private promptBound(tools: readonly unknown[] | undefined): number {
+    const added = this.messages.slice(this.usedMessages);
+    const text =
+      JSON.stringify(added) + (this.usedMessages === 0 ? JSON.stringify(tools ?? []) : "");
+    return (
+      this.used + Buffer.byteLength(text, "utf8") + TEMPLATE_TOKENS_PER_MESSAGE * (added.length + 1)
+    );
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import type { SandboxSection } from "../config/sections.js";
 import { createBackend } from "../sandbox/backend.js";
+import { startsPerSecond } from "../sandbox/config.js";
 import { SandboxPool } from "../sandbox/pool.js";
 
 export async function startSandboxPool(
@@ -15,7 +16,10 @@ export async function startSandboxPool(
   runId: string,
   options: { warmSize: number; maxConcurrentStarts: number },
 ): Promise<SandboxPool> {
-  const pool = new SandboxPool(createBackend({ ...sandbox, runId }), options);
+  const pool = new SandboxPool(createBackend({ ...sandbox, runId }), {
+    ...options,
+    startsPerSecond: startsPerSecond(sandbox),
+  });
   try {
     await pool.start();
   } catch (error) {

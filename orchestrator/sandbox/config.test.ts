@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../common/errors.js";
-import { parseSandboxConfig } from "./config.js";
+import { parseSandboxConfig, startsPerSecond } from "./config.js";
 import { orphanReason, sandboxLabels } from "./labels.js";
 
 describe("parseSandboxConfig", () => {
@@ -20,6 +20,15 @@ describe("parseSandboxConfig", () => {
       env: {},
     });
   });
+  it("limits sandbox starts by backend unless told: the docker engine, or the cores", () => {
+    expect(startsPerSecond(parseSandboxConfig())).toBe(20);
+    expect(startsPerSecond(parseSandboxConfig({ backend: "local" }))).toBe(200);
+    expect(startsPerSecond(parseSandboxConfig({ backend: "local", startsPerSecond: 35 }))).toBe(35);
+    expect(() => parseSandboxConfig({ startsPerSecond: 0 })).toThrow(
+      "sandbox.startsPerSecond: Too small",
+    );
+  });
+
   it("names the key and the fix", () => {
     expect(() => parseSandboxConfig({ memoryMb: 10 })).toThrow(/sandbox\.memoryMb: .*64/);
     expect(() => parseSandboxConfig({ network: "host" })).toThrow(

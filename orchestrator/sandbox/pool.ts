@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { ConfigError } from "../../common/errors.js";
 import type { ManagedSandbox, SandboxBackend } from "./backend.js";
+import { DEFAULT_STARTS_PER_SECOND } from "./config.js";
 
 export const poolOptionsSchema = z
   .object({
@@ -20,8 +21,8 @@ export const poolOptionsSchema = z
     warmSize: z.number().int().min(0).default(4),
     /** Container starts in flight at once (the engine slows down past a few). @default 4 */
     maxConcurrentStarts: z.number().int().min(1).default(4),
-    /** Container creations per second at most, across warm-up and cold acquires. @default 20 */
-    startsPerSecond: z.number().positive().default(20),
+    /** Container creations per second at most, across warm-up and cold acquires. @default 20 (DEFAULT_STARTS_PER_SECOND.docker) */
+    startsPerSecond: z.number().positive().default(DEFAULT_STARTS_PER_SECOND.docker),
     /** How long a warm sandbox may take to answer its liveness check. @default 2000 */
     livenessTimeoutMs: z.number().int().positive().default(2000),
     /** Reap containers a dead farm left behind when the pool starts. @default true */
