@@ -113,9 +113,11 @@ export function tinyLoopConfig(options: {
       groupSize: 8,
       groupsPerStep: options.groupsPerStep ?? 8,
       staleness: options.staleness ?? 1,
-      episodes: 32,
-      warmSandboxes: 16,
-      sandboxStarts: 8,
+      // Sandbox mode: two steps' rollouts in flight, and starts enough to keep a fresh sandbox
+      // ready for each (measured on 2 cores: 0.90 s a step, against 1.10 s with 8/16/32).
+      ...(options.mode === "sandbox"
+        ? { episodes: 64, warmSandboxes: 48, sandboxStarts: 16 }
+        : { episodes: 32, warmSandboxes: 16, sandboxStarts: 8 }),
     },
     sink: { kind: "bridge", address: "127.0.0.1:0" },
     ...(options.validation
