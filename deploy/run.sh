@@ -140,9 +140,14 @@ stop_tiny() {
 
 # One training run of the closed loop: sandfarm train (MODE, STEPS) and the reference trainer.
 demo_train() {
-  local mode=$1 steps=$2 out=$3 root port trainer_pid status=0 kl=0
-  # Sandbox mode keeps a KL to the warm start, or its tool-call format erodes (README, Benchmarks).
-  [ "$mode" = sandbox ] && kl=0.05
+  local mode=$1 steps=$2 out=$3 root port trainer_pid status=0 kl=0 sets=()
+  # Sandbox mode keeps a KL to the warm start, or its tool-call format erodes, and takes more,
+  # smaller steps with two steps' sandboxes in flight (README, "The closed loop on this machine").
+  if [ "$mode" = sandbox ]; then
+    kl=0.05
+    sets=(--set rollout.groupsPerStep=4 --set rollout.episodes=64 --set rollout.warmSandboxes=48
+      --set rollout.sandboxStarts=16)
+  fi
   root=$(pwd)
   port=$(free_port)
   start_tiny "$root/$out/warm"
@@ -155,7 +160,7 @@ demo_train() {
     --set "run.dir=$out" --set "run.id=$mode" --set "policy.urls=[$TINY_URL]" \
     --set "data.train=[$out/train.jsonl]" --set "data.validation=[$out/val.jsonl]" \
     --set "validation.modes=[$mode]" --set "validation.everySteps=$(( steps >= 16 ? steps / 8 : 2 ))" \
-    --set "sink.address=127.0.0.1:$port" || status=$?
+    --set "sink.address=127.0.0.1:$port" "${sets[@]}" || status=$?
   wait "$trainer_pid" || echo "the trainer ended with $? (its log: $out/trainer-$mode.log)" >&2
   stop_tiny
   return $status
@@ -180,7 +185,7 @@ demo_loop() {
   npx tsx orchestrator/cli/main.ts dataset generate --count 512 --seed 1 --prefix train --out "$out/train.jsonl" || exit 1
   npx tsx orchestrator/cli/main.ts dataset generate --count 32 --seed 2 --prefix val --out "$out/val.jsonl" || exit 1
   demo_train llm "${SANDFARM_DEMO_LLM_STEPS:-200}" "$out" || exit 1
-  demo_train sandbox "${SANDFARM_DEMO_SANDBOX_STEPS:-40}" "$out" || exit 1
+  demo_train sandbox "${SANDFARM_DEMO_SANDBOX_STEPS:-700}" "$out" || exit 1
   say "LLM-RL vs sandbox-RL on the same task family"
   npx tsx orchestrator/cli/main.ts compare "$out/llm" "$out/sandbox" --html "$out/compare.html" || exit 1
   say "done in $(( $(date +%s) - started )) s; the files"

@@ -47,6 +47,10 @@ while ((my $left = $end - time) > 0) { sleep $left }
  * delays a trivial command by 10 ms and no command by more than 100 ms, while a long one costs
  * ten wakes a second (measured: 0.15% of a core under runc, 0.7% under gVisor).
  *
+ * Every sandbox starts a runner, so it loads no module: EINTR is errno 4 (Linux) rather than
+ * \$!{EINTR}, which loads Errno, and a read file's resolved path is the link of its open
+ * descriptor rather than Cwd's abs_path (measured: 6.5 ms of CPU a start with both, 2 without).
+ *
  * `SANDFARM_TEST_WAIT_STALL_MS`, for tests only: once the command's output has ended, stall
  * inside the statement that sleeps, after its safe point and before the syscall (the window
  * preemption opens under load), so an exit lands there every time.
@@ -67,7 +71,7 @@ sub emit {
   my $off = 0;
   while ($off < length $buf) {
     my $n = syswrite(STDOUT, $buf, length($buf) - $off, $off);
-    if (!defined $n) { next if $!{EINTR}; exit 70; }
+    if (!defined $n) { next if $! == 4; exit 70; }
     $off += $n;
   }
 }
@@ -116,7 +120,7 @@ sub run_command {
   my $pump = sub {
     my ($tag) = @_;
     my $n = sysread($open{$tag}, my $chunk, 65536);
-    return if !defined $n && $!{EINTR};
+    return if !defined $n && $! == 4;
     if (!$n) { close $open{$tag}; delete $open{$tag}; return; }
     $total{$tag} += $n;
     my $room = $cap - $sent{$tag};
@@ -223,7 +227,6 @@ unlink $file if defined $file;
 export const RUNNER_SCRIPT = String.raw`
 $0 = "sandfarm-runner";
 ${RUN_COMMAND_CORE}
-use Cwd ();
 sub make_parents {
   my ($path) = @_;
   my @parts = split(m{/}, $path);
@@ -264,7 +267,7 @@ sub read_file {
   my @st = stat($path);
   open(my $f, "<", $path) or return emit("x", "ok=0 problem=rejected errno=" . ($! + 0));
   binmode $f;
-  my $resolved = Cwd::abs_path($path);
+  my $resolved = readlink("/proc/self/fd/" . fileno($f));
   emit("n", defined $resolved ? $resolved : $path);
   my $size = 0;
   while (1) {
@@ -281,7 +284,7 @@ sub read_exact {
   my $buf = "";
   while (length($buf) < $want) {
     my $n = sysread(STDIN, $buf, $want - length($buf), length($buf));
-    if (!defined $n) { next if $!{EINTR}; return undef; }
+    if (!defined $n) { next if $! == 4; return undef; }
     return undef if $n == 0;
   }
   return $buf;
