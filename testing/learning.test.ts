@@ -80,7 +80,7 @@ async function learn(options: {
 }
 
 /** Steps of the sandbox-mode learning case, and the rise over its control it must show. */
-const SANDBOX_STEPS = 200;
+const SANDBOX_STEPS = 250;
 const SANDBOX_RISE = 0.15;
 
 const mean = (values: readonly number[]) =>
