@@ -1,4 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type AddressInfo } from "node:net";
+import { request, createServer } from "node:https";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -45,7 +48,7 @@ describe("sandbox.engines", () => {
       throw new Error("accepted");
     };
     expect(problems([{ name: "a", host: "tcp://10.0.0.2:2375" }])).toContain(
-      "sandbox.engines[0].tls: tcp://10.0.0.2:2375 needs mutual TLS: set tls {ca, cert, key} (the CA that signed the engine's certificate, a client certificate and its key), or insecure: true",
+      "sandbox.engines[0].tls: tcp://10.0.0.2:2375 needs mutual TLS: set tls {ca, cert, key} (bash deploy/certs.sh DIR ADDRESS makes them), or insecure: true",
     );
     expect(problems([{ name: "a", host: "http://10.0.0.2:2375" }])).toContain(
       "sandbox.engines[0].host: must be unix:///path/to/docker.sock or tcp://ADDRESS:PORT",
@@ -137,5 +140,74 @@ describe("sandbox.engines", () => {
     expect(() => engineConnection(missing!)).toThrow(
       `engine 'm': cannot read its TLS key file ${join(dir, "nope.pem")} (ENOENT)`,
     );
+  });
+
+  it("speaks mutual TLS with what deploy/certs.sh makes: verified both ways, the address checked", async () => {
+    const certs = join(dir, "certs");
+    const script = join(import.meta.dirname, "../../deploy/certs.sh");
+    execFileSync("bash", [script, certs, "127.0.0.1", "localhost"], { stdio: "pipe" });
+    execFileSync("bash", [script, certs, "10.0.0.2"], { stdio: "pipe" });
+    expect(statSync(join(certs, "key.pem")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(certs, "ca-key.pem")).mode & 0o777).toBe(0o600);
+    const server = createServer(
+      {
+        ca: readFileSync(join(certs, "ca.pem")),
+        cert: readFileSync(join(certs, "server-127.0.0.1-cert.pem")),
+        key: readFileSync(join(certs, "server-127.0.0.1-key.pem")),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (_request, response) => response.end("engine"),
+    );
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const port = (server.address() as AddressInfo).port;
+    // dockerode's `protocol: "https"` is node's "https:"; request() here is https already.
+    const call = ({ protocol: _https, ...options }: ReturnType<typeof engineConnection>) =>
+      new Promise<string>((done, failed) => {
+        const outgoing = request(
+          { ...options, host: "127.0.0.1", port, path: "/_ping" },
+          (response) => {
+            let body = "";
+            response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            response.on("end", () => done(body));
+          },
+        );
+        outgoing.on("error", failed);
+        outgoing.end();
+      });
+    try {
+      const tls = {
+        ca: join(certs, "ca.pem"),
+        cert: join(certs, "cert.pem"),
+        key: join(certs, "key.pem"),
+      };
+      const [engine] = parseEngines([{ name: "t", host: `tcp://127.0.0.1:${port}`, tls }]);
+      expect(await call(engineConnection(engine!))).toBe("engine");
+      // No client certificate: the engine refuses the farm.
+      const { cert: _cert, key: _key, ...anonymous } = engineConnection(engine!);
+      await expect(call(anonymous)).rejects.toThrow();
+      // The other host's certificate does not pass for this address.
+      const impostor = createServer({
+        cert: readFileSync(join(certs, "server-10.0.0.2-cert.pem")),
+        key: readFileSync(join(certs, "server-10.0.0.2-key.pem")),
+      });
+      await new Promise<void>((done) => impostor.listen(0, "127.0.0.1", done));
+      try {
+        const other = (impostor.address() as AddressInfo).port;
+        const [wrong] = parseEngines([{ name: "w", host: `tcp://127.0.0.1:${other}`, tls }]);
+        await expect(
+          new Promise((done, failed) => {
+            const { protocol: _https, ...options } = engineConnection(wrong!);
+            const outgoing = request({ ...options, path: "/" }, done);
+            outgoing.on("error", failed);
+            outgoing.end();
+          }),
+        ).rejects.toThrow(/IP: 127\.0\.0\.1 is not in the cert's list/);
+      } finally {
+        impostor.close();
+      }
+    } finally {
+      server.close();
+    }
   });
 });

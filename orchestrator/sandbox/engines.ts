@@ -51,7 +51,7 @@ export const engineSpecSchema = z
       context.addIssue({
         code: "custom",
         path: ["tls"],
-        message: `${engine.host} needs mutual TLS: set tls {ca, cert, key} (the CA that signed the engine's certificate, a client certificate and its key), or insecure: true to send the engine's API in the clear`,
+        message: `${engine.host} needs mutual TLS: set tls {ca, cert, key} (bash deploy/certs.sh DIR ADDRESS makes them), or insecure: true to send the engine's API in the clear`,
       });
     if (engine.host.startsWith("unix://") && engine.tls)
       context.addIssue({
