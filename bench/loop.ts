@@ -16,6 +16,7 @@ import {
   pretrainTiny,
   readJsonLines,
   runWithTrainer,
+  TINY_MODE_SETTINGS,
   tinyLoopConfig,
 } from "../testing/tiny-loop.js";
 import { startTinyServer } from "../testing/tiny-server.js";
@@ -58,15 +59,6 @@ function writeTasks(path: string, count: number, seed: number, prefix: string): 
   return path;
 }
 
-/** Per mode, what the loop needs to learn (README, "The closed loop on this machine"). */
-const MODE_SETTINGS: Record<Mode, { groupsPerStep: number; klCoef: number }> = {
-  // 8 groups of 8 a step; nothing holds the format in place but the reward.
-  llm: { groupsPerStep: 8, klCoef: 0 },
-  // 4 groups of 8 a step (more, cheaper steps), and a KL of 0.05 to the warm start: without it
-  // the tool-call format erodes before the reward rises.
-  sandbox: { groupsPerStep: 4, klCoef: 0.05 },
-};
-
 async function runLoop(
   dir: string,
   warm: string,
@@ -91,7 +83,7 @@ async function runLoop(
         validation,
         staleness: options.staleness,
         every: options.every,
-        groupsPerStep: MODE_SETTINGS[options.mode].groupsPerStep,
+        groupsPerStep: TINY_MODE_SETTINGS[options.mode].groupsPerStep,
       }),
       onEvent: (event: FarmEvent) => {
         if (event.kind === "waiting" && event.reason.startsWith("staleness"))
@@ -101,7 +93,7 @@ async function runLoop(
     const { outcome } = await runWithTrainer(run, {
       model: `tiny:${warm}`,
       lr: options.lr,
-      klCoef: MODE_SETTINGS[options.mode].klCoef,
+      klCoef: TINY_MODE_SETTINGS[options.mode].klCoef,
     });
     const wallS = (Date.now() - started) / 1000;
     const lines = readJsonLines<TrainerLine>(join(run.runDir, "trainer", "steps.jsonl"));

@@ -15,7 +15,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeCodeTasks } from "../datasets/families/codes.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
-import { pretrainTiny, readJsonLines, runWithTrainer, tinyLoopConfig } from "./tiny-loop.js";
+import {
+  pretrainTiny,
+  readJsonLines,
+  runWithTrainer,
+  TINY_MODE_SETTINGS,
+  tinyLoopConfig,
+} from "./tiny-loop.js";
 import { startTinyServer } from "./tiny-server.js";
 
 let dir: string;
@@ -105,7 +111,7 @@ describe("the tiny policy learns through the farm and the reference trainer", ()
     // Benchmarks). Both runs here start from that run's weights at step 400, still at chance
     // (testing/make-sandbox-midpoint.mts made them); only the learning one may move.
     const from = fileURLToPath(new URL("./fixtures/tiny-sandbox-midpoint", import.meta.url));
-    const sandbox = { mode: "sandbox", from, klCoef: 0.05, groupsPerStep: 4, every: 25 } as const;
+    const sandbox = { mode: "sandbox", from, ...TINY_MODE_SETTINGS.sandbox, every: 25 } as const;
     const control = await learn({ ...sandbox, id: "sandbox-control", lr: 0, steps: 50 });
     const learned = await learn({
       ...sandbox,
@@ -129,7 +135,7 @@ describe("the tiny policy learns through the farm and the reference trainer", ()
       lr: 1e-3,
       steps: 8,
       every: 4,
-      klCoef: 0.05,
+      klCoef: TINY_MODE_SETTINGS.sandbox.klCoef,
     });
     expect(run.batches).toBeGreaterThanOrEqual(6);
     const metrics = readJsonLines<{ turns_mean: number; reward_mean: number; version: number }>(

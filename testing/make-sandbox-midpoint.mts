@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeCodeTasks } from "../datasets/families/codes.js";
 import { launchTraining } from "../orchestrator/farm/training-run.js";
-import { pretrainTiny, runWithTrainer, tinyLoopConfig } from "./tiny-loop.js";
+import { pretrainTiny, runWithTrainer, TINY_MODE_SETTINGS, tinyLoopConfig } from "./tiny-loop.js";
 import { startTinyServer } from "./tiny-server.js";
 
 const STEPS = 400;
@@ -33,10 +33,14 @@ try {
         url: tiny.baseURL,
         steps: STEPS,
         train,
-        groupsPerStep: 4,
+        groupsPerStep: TINY_MODE_SETTINGS.sandbox.groupsPerStep,
       }),
     });
-    await runWithTrainer(run, { model: `tiny:${warm}`, lr: 1e-3, klCoef: 0.05 });
+    await runWithTrainer(run, {
+      model: `tiny:${warm}`,
+      lr: 1e-3,
+      klCoef: TINY_MODE_SETTINGS.sandbox.klCoef,
+    });
     const checkpoints = join(run.runDir, "trainer");
     const last = readdirSync(checkpoints)
       .filter((name) => name.startsWith("step-"))

@@ -86,6 +86,17 @@ export function readJsonLines<T>(path: string): T[] {
     });
 }
 
+/**
+ * What the loop needs to learn, per mode (README, "The closed loop on this machine"): plain LLM
+ * mode 8 groups of 8 a step and nothing holding the format but the reward; sandbox mode 4 groups
+ * a step (more, cheaper steps) and a KL of 0.05 to the starting weights, without which the
+ * tool-call format erodes before the reward rises.
+ */
+export const TINY_MODE_SETTINGS = {
+  llm: { groupsPerStep: 8, klCoef: 0 },
+  sandbox: { groupsPerStep: 4, klCoef: 0.05 },
+} as const;
+
 /** The closed loop's run config: the tiny policy at `url`, the bridge on a free port. */
 export function tinyLoopConfig(options: {
   dir: string;

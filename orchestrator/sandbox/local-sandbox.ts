@@ -62,8 +62,12 @@ const KEPT_CAPABILITIES = [
 const CGROUP_CONTROLLERS = ["memory", "pids", "cpu"] as const;
 const CGROUP_ROOT = "/sys/fs/cgroup";
 
+let unifiedCgroups: boolean | undefined;
+
+/** Whether the host runs cgroup v2 (asked once: the answer does not change while sandfarm runs). */
 function cgroupV2(): boolean {
-  return existsSync(join(CGROUP_ROOT, "cgroup.controllers"));
+  unifiedCgroups ??= existsSync(join(CGROUP_ROOT, "cgroup.controllers"));
+  return unifiedCgroups;
 }
 
 /**
@@ -231,7 +235,6 @@ export class LocalBackend {
    * a fork of the farm's process, which is far from free.)
    */
   private spawnSandbox(root: { overlay: string; merged: string }, cgroups: string[]): ChildProcess {
-    const merged = root.merged;
     // The memory controller's directory comes first on v1; v2 has one directory.
     const memoryCgroup = cgroups[0]!;
     const cgroupMount = cgroupV2() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
@@ -244,7 +247,7 @@ export class LocalBackend {
     }).flatMap(([key, value]) => ["--setenv", key, value]);
     const bwrap = [
       "--bind",
-      merged,
+      root.merged,
       "/",
       "--proc",
       "/proc",
@@ -298,7 +301,7 @@ export class LocalBackend {
           PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
           SANDFARM_CGROUPS: cgroups.join(" "),
           SANDFARM_OVERLAY: root.overlay,
-          SANDFARM_MERGED: merged,
+          SANDFARM_MERGED: root.merged,
         },
         stdio: ["pipe", "pipe", "pipe"],
       },
