@@ -1,5 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +125,12 @@ describe("sandfarm train (CLI)", () => {
     const before = committedRollouts(runDir).length;
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(32);
+    // The kill may land between a step's metrics line and its journal line; make sure it did,
+    // and a torn line after it: the resumed run writes that step's line again, once.
+    const stepsJournaled = readFileSync(join(runDir, "journal.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith('{"type":"step"')).length;
+    appendFileSync(join(runDir, "metrics.jsonl"), `{"step":${stepsJournaled}}\n{"step":`);
 
     const resumed = await sandfarm("train", "--resume", runDir);
     expect(resumed.stderr).toContain(`resuming killed in ${runDir}`);

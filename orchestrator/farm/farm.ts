@@ -48,7 +48,7 @@ import { type GroupPlan, type GroupResult, runGroup } from "./groups.js";
 import type { AdmitEntry, DropVerdict, FarmJournal } from "./journal.js";
 import type { FarmGauges, GroupSummary, StepMetrics } from "./metrics.js";
 import { openTrajectoryLog, resumeSlots, tasksToKeep } from "./resume.js";
-import { StepLedger } from "./steps.js";
+import { StepLedger, trimStepMetrics } from "./steps.js";
 import type { TaskCursor } from "./task-cursor.js";
 import type { TrajectoryLog } from "./trajectory-log.js";
 import { type ValidationReport, evaluateTasks } from "./validation.js";
@@ -242,6 +242,7 @@ export class Farm {
       this.services.journal.state,
       committed,
     );
+    await trimStepMetrics(this.services.runDir, this.steps.stepsDone);
     this.restore(committed);
     const unsubscribe = this.services.updates?.onCommit((version) => {
       const begun = this.services.updates?.events.findLast(

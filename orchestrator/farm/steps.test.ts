@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import type { CommittedBatch } from "../../trainer-bridge/spool.js";
 import { Spool } from "../../trainer-bridge/spool.js";
 import { FarmJournal } from "./journal.js";
 import { FarmGauges } from "./metrics.js";
-import { StepLedger } from "./steps.js";
+import { StepLedger, trimStepMetrics } from "./steps.js";
 
 let dir: string;
 
@@ -91,5 +91,19 @@ describe("StepLedger", () => {
     group(3, 3);
     await steps.flush();
     expect(batches.map(groupsOf)).toEqual([["r2"], ["r1", "r3"]]);
+  });
+});
+
+describe("trimStepMetrics", () => {
+  it("keeps each journaled step's line once, and drops later steps and a torn last line", async () => {
+    const path = join(dir, "metrics.jsonl");
+    const line = (step: number, extra = "") => `{"step":${step}${extra}}\n`;
+    // Killed between step 1's metrics line and its journal line, resumed, killed again mid-write.
+    writeFileSync(path, line(0) + line(1, ',"a":1') + line(1, ',"a":2') + line(2) + '{"step":3,');
+    await trimStepMetrics(dir, 2);
+    expect(readFileSync(path, "utf8")).toBe(line(0) + line(1, ',"a":1'));
+    await trimStepMetrics(dir, 0);
+    expect(readFileSync(path, "utf8")).toBe("");
+    await trimStepMetrics(join(dir, "none"), 3); // no metrics yet: nothing to do
   });
 });

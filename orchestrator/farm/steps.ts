@@ -14,7 +14,7 @@
  * steps.addRows(0, rows);
  * await steps.completeSteps();
  */
-import { appendFile } from "node:fs/promises";
+import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BatchPacker } from "../../trainer-bridge/packing.js";
 import type { BridgeServer } from "../../trainer-bridge/server.js";
@@ -60,6 +60,41 @@ export interface DecidedGroup {
   rollouts: readonly RolloutResult[];
   /** Versions its oldest token is behind the committed one; the tally counts it when batched. */
   staleness?: number;
+}
+
+export const STEP_METRICS_FILE = "metrics.jsonl";
+
+/**
+ * Cuts `metrics.jsonl` back to the steps the journal holds as finished, each once. A step's
+ * metrics line is written before its journal line, so a crash between the two leaves a line
+ * for a step the resumed run finishes (and writes) again; a torn last line goes too.
+ */
+export async function trimStepMetrics(runDir: string, stepsDone: number): Promise<void> {
+  const path = join(runDir, STEP_METRICS_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const seen = new Set<number>();
+  const kept = text.split("\n").filter((line) => {
+    let step: unknown;
+    try {
+      step = (JSON.parse(line) as { step?: unknown }).step;
+    } catch {
+      return false; // empty, or a torn last line
+    }
+    if (typeof step !== "number" || step >= stepsDone || seen.has(step)) return false;
+    seen.add(step);
+    return true;
+  });
+  const trimmed = kept.length ? `${kept.join("\n")}\n` : "";
+  if (trimmed === text) return;
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, trimmed);
+  await rename(temporary, path);
 }
 
 export class StepLedger {
@@ -172,7 +207,7 @@ export class StepLedger {
         this.rate = { at: now, ...this.totals };
         this.tallies.delete(step);
         await appendFile(
-          join(this.services.runDir, "metrics.jsonl"),
+          join(this.services.runDir, STEP_METRICS_FILE),
           `${JSON.stringify(metrics)}\n`,
         );
         await this.services.journal.append({
