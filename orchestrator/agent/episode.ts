@@ -43,6 +43,16 @@ import {
 export interface SandboxSource {
   acquire(): Promise<ManagedSandbox>;
   release(sandbox: ManagedSandbox): Promise<void>;
+  /** Sandboxes it can hold at once (a fleet's healthy engines); unset: no limit of its own. */
+  readonly capacity?: number;
+  /** Engines ejected so far: a group that failed across an ejection is not counted against the run. */
+  readonly ejections?: number;
+  /** Checks the engines now (after a failure), ejecting those that do not answer. */
+  checkEngines?(): Promise<void>;
+  /** Why the run should stop: every engine out past the outage bound. */
+  outage?(): string | undefined;
+  /** Calls `listener` when capacity changes; returns the unsubscribe. */
+  onChange?(listener: () => void): () => void;
 }
 
 export interface EpisodeOptions {

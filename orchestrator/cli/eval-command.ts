@@ -38,6 +38,8 @@ import { rescoreRun } from "../eval/rescore.js";
 import { type EvalProgress, newEvalRunDirectory, runEvaluation } from "../eval/run-eval.js";
 import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
 import { finiteNumber, jsonObjectOption, positiveInteger } from "./number-options.js";
+import { enginesFromSelectors, parseEngines } from "../sandbox/engines.js";
+import { engineOption } from "./engine-flags.js";
 import { createReporter } from "./reporter.js";
 import { onStopSignals } from "./stop-signals.js";
 
@@ -56,6 +58,7 @@ interface EvalFlags {
   set: string[];
   note: string[];
   resume?: string;
+  engine?: string[];
   doctor: boolean;
 }
 
@@ -78,6 +81,14 @@ function evalConfigInput(configPath: string | undefined, flags: EvalFlags): unkn
   if (flags.onBadRow) input.onBadRow = flags.onBadRow;
   if (flags.note.length > 0) input.notes = flags.note;
   if (flags.chatTemplateKwargs) policy.chatTemplateKwargs = flags.chatTemplateKwargs;
+  if (flags.engine) {
+    const sandbox = (input.sandbox ??= {}) as Record<string, unknown>;
+    sandbox.engines = enginesFromSelectors(
+      flags.engine,
+      parseEngines(sandbox.engines ?? []),
+      process.env,
+    );
+  }
   for (const assignment of flags.set) applyOverride(input, assignment);
   const endpoint = policyEndpoint({
     flagUrls: flags.policyUrl,
@@ -134,7 +145,7 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
     if (given.length > 0)
       throw new ConfigError(
         `--resume continues a run with its own config (RUN_DIR/config.json); drop ${given.join(", ")} ` +
-          "(a different model or set of tasks is a new run; --policy-url and --concurrency may change)",
+          "(a different model or set of tasks is a new run; --policy-url, --concurrency and --engine may change)",
       );
   }
   const { config, runDir } = flags.resume
@@ -164,11 +175,12 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
       ...(flags.resume
         ? {
             resumeDir: flags.resume,
-            ...(flags.policyUrl || flags.concurrency
+            ...(flags.policyUrl || flags.concurrency || flags.engine
               ? {
                   resumeOverrides: {
                     ...(flags.policyUrl ? { policyUrls: flags.policyUrl } : {}),
                     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+                    ...(flags.engine ? { engines: flags.engine } : {}),
                   },
                 }
               : {}),
@@ -178,8 +190,11 @@ async function evaluate(configPath: string | undefined, flags: EvalFlags): Promi
       signal: controller.signal,
       onWarning: (message) => {
         const entry: LogEntry = { event: "warning", message: `warning: ${message}`, level: "warn" };
-        reporter.line(`sandfarm eval: ${entry.message}`);
-        warnings.push(entry);
+        if (log) log.write(entry);
+        else {
+          reporter.line(`sandfarm eval: ${entry.message}`);
+          warnings.push(entry);
+        }
       },
       onProgress: (progress) => {
         reporter.status(`sandfarm eval: ${progressLine(progress)}`);
@@ -282,6 +297,7 @@ export function evalCommand(): Command {
     )
     .option("--note <text>", "a note shown at the top of the report (repeatable)", collect, [])
     .option("--resume <run-dir>", "finish an interrupted eval run")
+    .addOption(engineOption())
     .option("--no-doctor", "skip the policy endpoint's preflight")
     .action(evaluate);
 }

@@ -23,7 +23,8 @@ import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import { episodeOptionsFor } from "../launch/episode-options.js";
 import { evalSampling } from "../config/sampling.js";
 import { policyClientFor } from "../launch/policy.js";
-import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
+import type { ManagedSandbox } from "../sandbox/backend.js";
+import { fleetFromConfig } from "../sandbox/fleet-setup.js";
 import { jsonObjectOption, positiveNumber, samplingTemperature } from "./number-options.js";
 import { type SandboxFlags, configFrom, withSandboxFlags } from "./sandbox-command.js";
 
@@ -184,7 +185,15 @@ export function runCommand(): Command {
       for (const warning of fitted.warnings)
         process.stderr.write(`sandfarm run: warning: ${warning}\n`);
       const policy = policyClientFor(policySection);
-      const backend = flags.mode === "sandbox" ? createBackend(configFrom(flags)) : undefined;
+      // No warm sandboxes: the one sandbox goes to the least loaded engine (--engine).
+      const fleet =
+        flags.mode === "sandbox"
+          ? fleetFromConfig(configFrom(flags), {
+              warmSize: 0,
+              maxConcurrentStarts: 1,
+              reapOrphansOnStart: false,
+            })
+          : undefined;
       let copied = 0;
       let episode: Episode;
       try {
@@ -193,14 +202,7 @@ export function runCommand(): Command {
           flags.mode,
           {
             policy,
-            ...(backend
-              ? {
-                  sandboxes: {
-                    acquire: () => backend.create(),
-                    release: (sandbox) => sandbox.close(),
-                  },
-                }
-              : {}),
+            ...(fleet ? { sandboxes: fleet } : {}),
           },
           { rolloutId, groupId: rolloutId },
           {
@@ -215,6 +217,7 @@ export function runCommand(): Command {
         );
       } finally {
         policy.close();
+        await fleet?.close();
       }
       mkdirSync(outputDir, { recursive: true });
       writeFileSync(join(outputDir, "trajectory.json"), `${JSON.stringify(episode, null, 2)}\n`);

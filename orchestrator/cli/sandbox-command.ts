@@ -1,12 +1,21 @@
 /** `sandfarm sandbox doctor | exec | gc`. */
 import { Command, Option } from "commander";
 import { type SandboxConfigInput, parseSandboxConfig } from "../sandbox/config.js";
-import { type ManagedSandbox, createBackend } from "../sandbox/backend.js";
+import Docker from "dockerode";
+import type { ManagedSandbox } from "../sandbox/backend.js";
 import { DockerBackend } from "../sandbox/docker-sandbox.js";
+import {
+  describeEngineFailure,
+  engineConnection,
+  enginesFromSelectors,
+  resolveEngines,
+} from "../sandbox/engines.js";
+import { fleetFromConfig } from "../sandbox/fleet-setup.js";
 import { LocalBackend } from "../sandbox/local-sandbox.js";
 import { runDoctor } from "../sandbox/doctor.js";
 import { runExecuteBash } from "../tools/execute-bash.js";
 import { reportChecks } from "./checks.js";
+import { engineOption } from "./engine-flags.js";
 import { positiveNumber } from "./number-options.js";
 
 export interface SandboxFlags {
@@ -17,6 +26,7 @@ export interface SandboxFlags {
   memory?: number;
   cpus?: number;
   pids?: number;
+  engine?: string[];
 }
 
 /** The sandbox config's defaults, which the help texts show. */
@@ -40,7 +50,8 @@ export function withSandboxFlags(command: Command): Command {
       positiveNumber,
     )
     .option("--cpus <n>", `CPU limit in cores (default ${SANDBOX_DEFAULTS.cpus})`, positiveNumber)
-    .option("--pids <n>", `process limit (default ${SANDBOX_DEFAULTS.pidsLimit})`, positiveNumber);
+    .option("--pids <n>", `process limit (default ${SANDBOX_DEFAULTS.pidsLimit})`, positiveNumber)
+    .addOption(engineOption());
 }
 
 export function configFrom(flags: SandboxFlags, extra: SandboxConfigInput = {}) {
@@ -52,6 +63,7 @@ export function configFrom(flags: SandboxFlags, extra: SandboxConfigInput = {}) 
     ...(flags.memory ? { memoryMb: flags.memory } : {}),
     ...(flags.cpus ? { cpus: flags.cpus } : {}),
     ...(flags.pids ? { pidsLimit: flags.pids } : {}),
+    ...(flags.engine ? { engines: enginesFromSelectors(flags.engine, [], process.env) } : {}),
     ...extra,
   });
 }
@@ -77,20 +89,25 @@ export function sandboxCommand(): Command {
     )
     .argument("<command...>", "the command (after --)")
     .action(async (words: string[], flags: SandboxFlags & { timeout: number }) => {
-      const backend = createBackend(configFrom(flags, { commandTimeoutS: flags.timeout }));
+      // A fleet of no warm sandboxes: the one sandbox goes to the least loaded engine.
+      const fleet = fleetFromConfig(configFrom(flags, { commandTimeoutS: flags.timeout }), {
+        warmSize: 0,
+        maxConcurrentStarts: 1,
+        reapOrphansOnStart: false,
+      });
       // The handler is in place before the container exists, so no signal can leak one.
       let sandbox: ManagedSandbox | undefined;
       let interrupted = false;
       const onSignal = (): void => {
         interrupted = true;
-        if (sandbox) void sandbox.close().finally(() => process.exit(130));
+        if (sandbox) void fleet.close().finally(() => process.exit(130));
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       try {
-        sandbox = await backend.create();
+        sandbox = await fleet.acquire();
         if (interrupted) {
-          await sandbox.close();
+          await fleet.close();
           process.exit(130);
         }
         const { result } = await runExecuteBash(sandbox, words.join(" "), flags.timeout);
@@ -98,26 +115,45 @@ export function sandboxCommand(): Command {
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        await sandbox?.close();
+        await fleet.close();
       }
     });
 
   sandbox
     .command("gc")
     .description(
-      "remove sandboxes (docker and local) whose owner process is gone or whose TTL passed",
+      "remove sandboxes (docker and local) whose owner process is gone or whose TTL passed, on every engine",
     )
-    .action(async () => {
-      const removed = await new DockerBackend(parseSandboxConfig()).collectGarbage();
+    .addOption(engineOption())
+    .action(async (flags: { engine?: string[] }) => {
+      const config = parseSandboxConfig();
+      const engines = resolveEngines(
+        enginesFromSelectors(flags.engine, [], process.env),
+        process.env,
+      );
+      let removed = 0;
+      for (const engine of engines) {
+        const where = engines.length > 1 ? `${engine.name}: ` : "";
+        try {
+          const backend = new DockerBackend(config, new Docker(engineConnection(engine)));
+          for (const { id, reason } of await backend.collectGarbage()) {
+            process.stdout.write(`${where}removed ${id.slice(0, 12)} (${reason})\n`);
+            removed++;
+          }
+        } catch (error) {
+          process.stdout.write(`${where}not swept: ${describeEngineFailure(engine, error)}\n`);
+          process.exitCode = 1;
+        }
+      }
       if (!LocalBackend.problem(parseSandboxConfig({ backend: "local" }))) {
-        removed.push(
-          ...(await new LocalBackend(parseSandboxConfig({ backend: "local" })).collectGarbage()),
-        );
+        for (const { id, reason } of await new LocalBackend(
+          parseSandboxConfig({ backend: "local" }),
+        ).collectGarbage()) {
+          process.stdout.write(`local: removed ${id.slice(0, 12)} (${reason})\n`);
+          removed++;
+        }
       }
-      for (const { id, reason } of removed) {
-        process.stdout.write(`removed ${id.slice(0, 12)} (${reason})\n`);
-      }
-      process.stdout.write(`${removed.length} sandbox(es) removed\n`);
+      process.stdout.write(`${removed} sandbox(es) removed\n`);
     });
 
   return sandbox;

@@ -23,6 +23,7 @@ import type { FarmOutcome, FarmProgress } from "../farm/farm.js";
 import { writeTrainingReport } from "../farm/report-html.js";
 import { launchTraining } from "../farm/training-run.js";
 import { type LogEntry, type RunLog, openRunLog } from "../log/logger.js";
+import { engineOption } from "./engine-flags.js";
 import { createReporter } from "./reporter.js";
 import { onStopSignals } from "./stop-signals.js";
 import {
@@ -35,6 +36,7 @@ import {
 
 interface TrainFlags {
   set: string[];
+  engine?: string[];
   onBadRow?: BadRowPolicy;
   resume?: string;
   doctor: boolean;
@@ -102,6 +104,7 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
         }
       : {}),
     ...(flags.resume ? { resumeDir: flags.resume } : {}),
+    ...(flags.engine ? { engines: flags.engine } : {}),
     skipDoctor: !flags.doctor,
     onEvent: (event) => {
       const entry = farmEventEntry(event);
@@ -109,8 +112,13 @@ async function train(configPath: string | undefined, flags: TrainFlags): Promise
     },
     onWarning: (message) => {
       const entry = warningEntry(message);
-      reporter.line(`sandfarm train: ${entry.message}`);
-      warnings.push(entry);
+      // Before the run directory exists: shown now, logged once it does; later (an engine
+      // ejected mid-run): logged and shown at once.
+      if (log) log.write(entry);
+      else {
+        reporter.line(`sandfarm train: ${entry.message}`);
+        warnings.push(entry);
+      }
     },
   });
   let interrupted = false;
@@ -195,6 +203,7 @@ export function trainCommand(): Command {
         "a task row that is not valid: fail (stop with its file:line:field) or skip it (data.onBadRow)",
       ).choices(BAD_ROW_POLICIES),
     )
+    .addOption(engineOption())
     .option("--no-doctor", "skip the policy endpoint's preflight")
     .action(train);
 }

@@ -40,8 +40,9 @@ import { policyClientFor, preflightPolicy } from "../launch/policy.js";
 import { raisePriority } from "../launch/priority.js";
 import { fingerprint, gitRevision, imageProvenance } from "../launch/provenance.js";
 import { rewarderFor } from "../launch/rewarder.js";
-import { startSandboxPool } from "../launch/sandboxes.js";
-import type { SandboxPool } from "../sandbox/pool.js";
+import { startSandboxFleet } from "../launch/sandboxes.js";
+import { enginesFromSelectors } from "../sandbox/engines.js";
+import type { SandboxFleet } from "../sandbox/fleet.js";
 import { SANDFARM_VERSION } from "../version.js";
 import { type EvalConfig, modesOf, parseEvalConfig } from "../config/eval.js";
 import {
@@ -66,7 +67,7 @@ export interface EvalRunOptions {
    * What a resumed run may change (same model, same tasks): where the policy is served and how
    * many episodes run at once; saved into its config.json.
    */
-  resumeOverrides?: { policyUrls?: string[]; concurrency?: number };
+  resumeOverrides?: { policyUrls?: string[]; concurrency?: number; engines?: string[] };
   /** Skip the policy endpoint's preflight. @default false */
   skipDoctor?: boolean;
   /** Aborting stops starting rollouts and ends running ones; the report is not written. */
@@ -144,6 +145,18 @@ function runDirectory(options: EvalRunOptions): { runDir: string; config: EvalCo
         ...(overrides?.concurrency ? { concurrency: overrides.concurrency } : {}),
         ...(overrides?.policyUrls
           ? { policy: { ...config.policy, urls: overrides.policyUrls } }
+          : {}),
+        ...(overrides?.engines
+          ? {
+              sandbox: {
+                ...config.sandbox,
+                engines: enginesFromSelectors(
+                  overrides.engines,
+                  config.sandbox.engines,
+                  process.env,
+                ),
+              },
+            }
           : {}),
       },
     };
@@ -360,11 +373,12 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
       config.rewards.judge ? { byDomain: EVALUATION_DOMAIN_ROUTES } : {},
     );
     closers.push(() => rewarder.close());
-    let pool: SandboxPool | undefined;
+    let pool: SandboxFleet | undefined;
     if (work.some((item) => item.mode === "sandbox")) {
-      const started = await startSandboxPool(config.sandbox, config.id!, {
+      const started = await startSandboxFleet(config.sandbox, config.id!, {
         warmSize: Math.min(config.concurrency, 8),
         maxConcurrentStarts: config.sandboxStarts,
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       });
       closers.push(() => started.close());
       pool = started;

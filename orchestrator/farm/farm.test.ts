@@ -603,6 +603,57 @@ describe("sandfarm train, other paths", () => {
     }
   }, 120_000);
 
+  it("admits no more rollouts than the sandbox fleet holds, and says so in its metrics", async () => {
+    const train = writeRlTasks(dir, "capped.jsonl", 4, { first: 1300 });
+    const run = await launchTraining({
+      config: farmTestConfig({
+        dir,
+        stubURL: stub.baseURL,
+        train: [train],
+        runId: "capped",
+        overrides: {
+          run: { steps: 1 },
+          sandbox: {
+            engines: [{ name: "small", host: "unix:///var/run/docker.sock", capacity: 3 }],
+          },
+          rollout: { episodes: 16, warmSandboxes: 8 },
+          metrics: { prometheusPort: 0 },
+        },
+      }),
+    });
+    // Counts the sandboxes the farm holds, at each hand-out and return.
+    const fleet = run.pool!;
+    let held = 0;
+    let most = 0;
+    const acquire = fleet.acquire.bind(fleet);
+    const release = fleet.release.bind(fleet);
+    fleet.acquire = async () => {
+      const sandbox = await acquire();
+      most = Math.max(most, ++held);
+      return sandbox;
+    };
+    fleet.release = (sandbox) => {
+      held--;
+      return release(sandbox);
+    };
+    try {
+      expect(run.pool!.capacity).toBe(3);
+      // Warm sandboxes are capped at the engine's capacity too.
+      expect(run.pool!.stats().warm).toBe(3);
+      const outcome = await run.farm.run();
+      expect(outcome.status).toBe("finished");
+      const prometheus = await (await fetch(`http://127.0.0.1:${run.metricsPort}/metrics`)).text();
+      expect(prometheus).toMatch(/^sandfarm_admission_limit 3$/m);
+      expect(prometheus).toMatch(/^sandfarm_admission_capped_by_fleet 1$/m);
+    } finally {
+      await run.close();
+    }
+    // Eight rollouts (groups of four), three sandboxes at a time at most: a fleet of one
+    // engine of capacity 3.
+    expect(most).toBe(3);
+    expect(readRunLines(run.runDir, "trajectories.jsonl")).toHaveLength(8);
+  }, 120_000);
+
   it("evaluates the validation set every N steps, per mode and domain", async () => {
     const train = writeRlTasks(dir, "val-train.jsonl", 4, { first: 1100 });
     const validation = writeRlTasks(dir, "val.jsonl", 2, {

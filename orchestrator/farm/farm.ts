@@ -96,6 +96,8 @@ export interface FarmOutcome {
   rollouts: number;
   /** Steps this session that produced no batch (ties, stale or masked groups only). */
   stepsWithoutBatch: number;
+  /** Groups this session ran again because their sandbox engine was ejected under them. */
+  engineRetries?: number;
   message?: string;
 }
 
@@ -161,6 +163,10 @@ export class Farm {
   /** The slot count once the task schedule ran out. */
   private endSlot?: number;
   private consecutiveInfra = 0;
+  /** Groups run again because an engine was ejected under them. */
+  private engineRetries = 0;
+  /** The fleet's ejection count when each running group started. */
+  private readonly ejectionsAtStart = new Map<string, number>();
   private stopping?: "drain" | "cancel" | "halt";
   private haltMessage?: string;
   private fatal?: Error;
@@ -261,6 +267,8 @@ export class Farm {
       this.wake();
     });
     const ticker = setInterval(() => this.wake(), 250);
+    // An engine ejected or back changes what may be admitted now.
+    const unwatch = this.services.sandboxes?.onChange?.(() => this.wake());
     try {
       await this.steps.completeSteps();
       for (;;) {
@@ -279,6 +287,7 @@ export class Farm {
     } finally {
       clearInterval(ticker);
       unsubscribe?.();
+      unwatch?.();
       await this.trajectories.close();
     }
     const status = this.stopping ? STOPPED_STATUS[this.stopping] : "finished";
@@ -288,6 +297,7 @@ export class Farm {
       batches: this.steps.batchesCommitted,
       rollouts: this.steps.rolloutsDone,
       stepsWithoutBatch: this.stepsWithoutBatch,
+      ...(this.engineRetries > 0 ? { engineRetries: this.engineRetries } : {}),
       ...(this.haltMessage ? { message: this.haltMessage } : {}),
     };
   }
@@ -393,8 +403,27 @@ export class Farm {
     }
   }
 
+  /**
+   * Rollouts that may run at once: `rollout.episodes`, or in sandbox mode the fleet's healthy
+   * capacity when lower (the gauges say which, so a capped farm does not queue silently).
+   */
+  private admissionLimit(): number {
+    const { config, sandboxes, gauges } = this.services;
+    const outage = config.run.mode === "sandbox" ? sandboxes?.outage?.() : undefined;
+    if (outage)
+      this.halt(
+        `${outage}. Bring an engine back (\`sandfarm sandbox doctor\`), then \`sandfarm train --resume\``,
+      );
+    const episodes = config.rollout.episodes;
+    const capacity = config.run.mode === "sandbox" ? (sandboxes?.capacity ?? Infinity) : Infinity;
+    const limit = Math.min(episodes, capacity);
+    gauges.admissionLimit.set(limit);
+    gauges.admissionCapped.set(capacity < episodes ? 1 : 0);
+    return limit;
+  }
+
   private async admitAll(): Promise<void> {
-    const limit = this.services.config.rollout.episodes;
+    const limit = this.admissionLimit();
     while (!this.stopping && !this.fatal && this.rolloutsRunning < limit) {
       const queued = this.queue.shift();
       if (queued) {
@@ -469,6 +498,7 @@ export class Farm {
         taskId: plan.task.id,
       });
     const { config, policy, sandboxes, rewarder } = this.services;
+    this.ejectionsAtStart.set(plan.groupId, sandboxes?.ejections ?? 0);
     const run = runGroup(plan, {
       policy,
       ...(sandboxes ? { sandboxes } : {}),
@@ -486,6 +516,7 @@ export class Farm {
       .catch((error: unknown) => this.fail(error))
       .finally(() => {
         this.running.delete(plan.groupId);
+        this.ejectionsAtStart.delete(plan.groupId);
         this.wake();
       });
     this.running.set(plan.groupId, run);
@@ -533,8 +564,18 @@ export class Farm {
     } else {
       verdict = result.verdict;
     }
-    if (verdict === "masked_infrastructure") this.consecutiveInfra++;
-    else this.consecutiveInfra = 0;
+    // A group that failed while an engine was ejected lost its sandboxes with the engine: the
+    // fleet has dealt with that engine, so the group runs again without counting against the run.
+    // The engines are checked first: a killed engine fails its group before its next ping.
+    if (verdict === "masked_infrastructure") await this.services.sandboxes?.checkEngines?.();
+    const acrossEjection =
+      (this.services.sandboxes?.ejections ?? 0) >
+      (this.ejectionsAtStart.get(result.plan.groupId) ?? 0);
+    if (verdict === "masked_infrastructure") {
+      if (acrossEjection) this.engineRetries++;
+      else this.consecutiveInfra++;
+      this.services.gauges.infraRetries.inc({ cause: acrossEjection ? "engine_lost" : "other" });
+    } else this.consecutiveInfra = 0;
     this.steps.recordGroup({
       step: state.step,
       verdict,

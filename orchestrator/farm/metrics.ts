@@ -239,6 +239,22 @@ export class FarmGauges {
     help: "Episodes running now.",
     registers: [this.registry],
   });
+  readonly infraRetries = new Counter({
+    name: "sandfarm_infra_retries_total",
+    help: "Groups run again after an infrastructure failure, by cause: engine_lost (their engine was ejected under them; not counted against rollout.maxInfraFailures) or other.",
+    labelNames: ["cause"],
+    registers: [this.registry],
+  });
+  readonly admissionLimit = new Gauge({
+    name: "sandfarm_admission_limit",
+    help: "Rollouts the farm runs at once at most: rollout.episodes, or the sandbox fleet's healthy capacity when that is lower.",
+    registers: [this.registry],
+  });
+  readonly admissionCapped = new Gauge({
+    name: "sandfarm_admission_capped_by_fleet",
+    help: "1 while the sandbox fleet's healthy capacity, not rollout.episodes, limits admission.",
+    registers: [this.registry],
+  });
   readonly rewardMean = new Gauge({
     name: "sandfarm_step_reward_mean",
     help: "Mean reward of the last finished step, by domain ('all' for every domain).",

@@ -37,9 +37,10 @@ import {
   imageProvenance,
 } from "../launch/provenance.js";
 import { rewarderFor } from "../launch/rewarder.js";
-import { startSandboxPool } from "../launch/sandboxes.js";
+import { startSandboxFleet } from "../launch/sandboxes.js";
 import { VllmPolicyControl, resumeLeftPaused } from "../policy/admin.js";
-import type { SandboxPool } from "../sandbox/pool.js";
+import { enginesFromSelectors } from "../sandbox/engines.js";
+import type { SandboxFleet } from "../sandbox/fleet.js";
 import { SANDFARM_VERSION } from "../version.js";
 import { Farm, type FarmEvent } from "./farm.js";
 import { FarmJournal } from "./journal.js";
@@ -54,6 +55,11 @@ export interface LaunchOptions {
   resumeDir?: string;
   /** Skip the policy endpoint's preflight. @default false */
   skipDoctor?: boolean;
+  /**
+   * `--engine` selectors (NAME or NAME=HOST): the engines this session places sandboxes on,
+   * instead of `sandbox.engines`; a resumed run may change them (a host died, another joined).
+   */
+  engines?: readonly string[];
   onEvent?: (event: FarmEvent) => void;
   /** A setting was adjusted to fit the endpoint (e.g. a budget above the served context). */
   onWarning?: (message: string) => void;
@@ -70,8 +76,8 @@ export interface TrainingRun {
   /** The bridge's port (bridge sink). */
   bridgePort?: number;
   bridge?: BridgeServer;
-  /** The sandbox pool (sandbox mode, or validation in sandbox mode). */
-  pool?: SandboxPool;
+  /** The sandbox fleet (sandbox mode, or validation in sandbox mode). */
+  pool?: SandboxFleet;
   /** The Prometheus endpoint's port, when served. */
   metricsPort?: number;
   close(): Promise<void>;
@@ -106,6 +112,13 @@ function checkFiles(config: FarmConfig): void {
     });
 }
 
+/** The config with `--engine` selectors applied to its `sandbox.engines`. */
+function withEngines(config: FarmConfig, selectors: readonly string[] | undefined): FarmConfig {
+  if (!selectors?.length) return config;
+  const engines = enginesFromSelectors(selectors, config.sandbox.engines, process.env);
+  return { ...config, sandbox: { ...config.sandbox, engines } };
+}
+
 /** The run directory and config of a new run (created once its checks pass), or of the run being resumed. */
 function runDirectory(options: LaunchOptions): {
   runDir: string;
@@ -120,11 +133,14 @@ function runDirectory(options: LaunchOptions): {
         `--resume ${options.resumeDir}: no config.json there; give the directory a \`sandfarm train\` run created`,
       );
     const config = parseFarmConfig(JSON.parse(readFileSync(path, "utf8")) as unknown, path);
-    return { runDir, config, resumed: true };
+    return { runDir, config: withEngines(config, options.engines), resumed: true };
   }
   if (!options.config) throw new ConfigError("give a config file, or --resume RUN_DIR");
   const runId = options.config.run.id ?? `run-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  const config: FarmConfig = { ...options.config, run: { ...options.config.run, id: runId } };
+  const config: FarmConfig = withEngines(
+    { ...options.config, run: { ...options.config.run, id: runId } },
+    options.engines,
+  );
   const runDir = resolve(config.run.dir, runId);
   if (existsSync(join(runDir, "journal.jsonl")))
     throw new ConfigError(
@@ -281,11 +297,12 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     const rewarder = await rewarderFor(config.rewards, config.rollout.scoring);
     closers.push(() => rewarder.close());
 
-    let pool: SandboxPool | undefined;
+    let pool: SandboxFleet | undefined;
     if (usesSandboxes(config)) {
-      const started = await startSandboxPool(config.sandbox, runId, {
+      const started = await startSandboxFleet(config.sandbox, runId, {
         warmSize: Math.min(config.rollout.warmSandboxes, config.rollout.episodes),
         maxConcurrentStarts: config.rollout.sandboxStarts,
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       });
       closers.push(() => started.close());
       pool = started;

@@ -1,30 +1,47 @@
 /**
- * The warm sandbox pool a run's `sandbox` section describes, started and labelled with the run's
- * id (so a resumed run can reap the containers its crashed self left behind).
+ * The sandbox fleet a run's `sandbox` section describes (its engines, or Docker's own variables,
+ * or the local backend), started and labelled with the run's id (so a resumed run can reap the
+ * containers its crashed self left behind).
  *
  * @example
- * const pool = await startSandboxPool(config.sandbox, runId, { warmSize: 8, maxConcurrentStarts: 4 });
- * try { ... } finally { await pool.close(); }
+ * const fleet = await startSandboxFleet(config.sandbox, runId, { warmSize: 8, maxConcurrentStarts: 4 });
+ * try { ... } finally { await fleet.close(); }
  */
 import type { SandboxSection } from "../config/sections.js";
-import { createBackend } from "../sandbox/backend.js";
-import { startsPerSecond } from "../sandbox/config.js";
-import { SandboxPool } from "../sandbox/pool.js";
+import { engineWarnings, resolveEngines } from "../sandbox/engines.js";
+import type { SandboxFleet } from "../sandbox/fleet.js";
+import { fleetFromConfig } from "../sandbox/fleet-setup.js";
 
-export async function startSandboxPool(
+export async function startSandboxFleet(
   sandbox: SandboxSection,
   runId: string,
-  options: { warmSize: number; maxConcurrentStarts: number },
-): Promise<SandboxPool> {
-  const pool = new SandboxPool(createBackend({ ...sandbox, runId }), {
-    ...options,
-    startsPerSecond: startsPerSecond(sandbox),
-  });
+  options: {
+    warmSize: number;
+    maxConcurrentStarts: number;
+    onWarning?: (message: string) => void;
+  },
+): Promise<SandboxFleet> {
+  if (sandbox.backend === "docker")
+    for (const warning of engineWarnings(resolveEngines(sandbox.engines, process.env)))
+      options.onWarning?.(warning);
+  const fleet = fleetFromConfig(
+    { ...sandbox, runId },
+    {
+      warmSize: options.warmSize,
+      maxConcurrentStarts: options.maxConcurrentStarts,
+      onEvent: (event) =>
+        options.onWarning?.(
+          event.kind === "ejected"
+            ? `engine '${event.engine}' ejected, ${event.lostSandboxes} running sandbox(es) lost (their groups run again elsewhere): ${event.reason}`
+            : `engine '${event.engine}' readmitted after ${event.downS} s down (${event.reaped} stranded sandbox(es) removed)`,
+        ),
+    },
+  );
   try {
-    await pool.start();
+    await fleet.start();
   } catch (error) {
-    await pool.close();
+    await fleet.close();
     throw error;
   }
-  return pool;
+  return fleet;
 }

@@ -18,6 +18,8 @@ export interface ManagedSandbox extends Sandbox {
   isResponsive(timeoutMs?: number): Promise<boolean>;
   /** How commands reach it now. */
   readonly execPath: "runner" | "exec";
+  /** Its engine was ejected from the fleet: fail what runs now and what comes (Docker only). */
+  engineLost?(reason: string): void;
 }
 
 export interface SandboxBackend {

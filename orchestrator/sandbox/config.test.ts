@@ -16,9 +16,32 @@ describe("parseSandboxConfig", () => {
       commandTimeoutS: 120,
       captureCapBytes: 1048576,
       execMode: "runner",
+      engines: [],
+      health: {
+        intervalMs: 1000,
+        timeoutMs: 1000,
+        failures: 2,
+        createFailures: 3,
+        readmitProbes: 2,
+        maxProbeIntervalMs: 8000,
+      },
+      engineOutageS: 300,
       runId: "adhoc",
       env: {},
     });
+  });
+  it("refuses engines with the local backend, naming the fix", () => {
+    expect(() =>
+      parseSandboxConfig({
+        backend: "local",
+        engines: [{ name: "a", host: "unix:///var/run/docker.sock" }],
+      }),
+    ).toThrow(
+      "sandbox.engines: the local backend runs sandboxes on this machine without an engine: remove sandbox.engines or use backend docker",
+    );
+    expect(() =>
+      parseSandboxConfig({ engines: [{ name: "a", host: "tcp://10.0.0.1:2376" }] }),
+    ).toThrow(/sandbox\.engines\.0\.tls: tcp:\/\/10\.0\.0\.1:2376 needs mutual TLS/);
   });
   it("limits sandbox starts by backend unless told: the docker engine, or the cores", () => {
     expect(startsPerSecond(parseSandboxConfig())).toBe(20);

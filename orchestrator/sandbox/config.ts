@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../../common/errors.js";
+import { enginesSchema } from "./engines.js";
 
 /** The image tag the deploy scripts build; the version follows sandfarm's own. */
 export const DEFAULT_SANDBOX_IMAGE = "sandfarm/sandbox:0.1.0";
@@ -61,12 +62,63 @@ export const sandboxConfigSchema = z
      * limit; measured here, 2 cores made about 60 a second).
      */
     startsPerSecond: z.number().positive().optional(),
+    /**
+     * Docker engines to place sandboxes on: `{name, host, tls?, insecure?, capacity?,
+     * maxStartsPerSecond?, runtime?}` each (docs/fleet.md). Empty: one engine from Docker's own
+     * variables (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), as the docker CLI reads them.
+     * @default []
+     */
+    engines: enginesSchema
+      .default([])
+      .describe(
+        "Docker engines to place sandboxes on: {name, host, tls?, insecure?, capacity?, maxStartsPerSecond?, runtime?} each (README, Running on many machines). Empty: DOCKER_HOST etc. as the docker CLI reads them.",
+      ),
+    /**
+     * How each engine is watched: a ping every `intervalMs` (answered within `timeoutMs`);
+     * `failures` failed pings in a row, or `createFailures` failed sandbox starts in a row, eject
+     * it (no new sandboxes, its warm pool dropped, its running sandboxes' episodes end as
+     * infrastructure failures). An ejected engine is probed with backoff (up to
+     * `maxProbeIntervalMs`) and readmitted after `readmitProbes` answers in a row.
+     */
+    health: z
+      .strictObject({
+        intervalMs: z.number().int().min(100).default(1000),
+        timeoutMs: z.number().int().min(100).default(1000),
+        failures: z.number().int().min(1).default(2),
+        createFailures: z.number().int().min(1).default(3),
+        readmitProbes: z.number().int().min(1).default(2),
+        maxProbeIntervalMs: z.number().int().min(100).default(8000),
+      })
+      .prefault({})
+      .describe(
+        "Engine health checks: ping every intervalMs (timeoutMs), eject after `failures` failed pings or `createFailures` failed starts in a row, readmit after `readmitProbes` good probes (backoff up to maxProbeIntervalMs).",
+      ),
+    /**
+     * Seconds the farm waits, admitting nothing, while no engine is healthy, before it halts.
+     * @default 300
+     */
+    engineOutageS: z
+      .number()
+      .min(0)
+      .default(300)
+      .describe(
+        "Seconds to wait with every engine ejected (admission paused, probing on) before halting.",
+      ),
     /** Run id recorded in the container labels. @default "adhoc" */
     runId: z.string().min(1).default("adhoc"),
     /** Extra environment variables set inside the sandbox (never copied from the host). */
     env: z.record(z.string(), z.string()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    if (config.backend === "local" && config.engines.length > 0)
+      context.addIssue({
+        code: "custom",
+        path: ["engines"],
+        message:
+          "the local backend runs sandboxes on this machine without an engine: remove sandbox.engines or use backend docker",
+      });
+  });
 
 export type SandboxConfig = z.output<typeof sandboxConfigSchema>;
 

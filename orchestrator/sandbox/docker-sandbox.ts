@@ -204,7 +204,7 @@ export class DockerSandbox implements Sandbox {
 
   /** True when the sandbox answers: the runner's ping, or a probe command without a runner. */
   async isResponsive(timeoutMs = 2000): Promise<boolean> {
-    if (this.closed) return false;
+    if (this.closed || this.lost) return false;
     if (this.runner?.isAlive) return this.runner.ping(timeoutMs);
     return (await this.confirmAlive()) === true;
   }
@@ -248,6 +248,21 @@ export class DockerSandbox implements Sandbox {
     this.inFlight?.abort();
   }
 
+  /** Set once the fleet has ejected this sandbox's engine: every call fails with it. */
+  private lost?: InfrastructureError;
+
+  /**
+   * The fleet ejected the engine this sandbox runs on (it stopped answering): the command in
+   * flight ends now rather than at its timeout, and every later call fails, as infrastructure.
+   * `close()` then leaves the container to the fleet, which reaps it if the engine comes back.
+   */
+  engineLost(reason: string): void {
+    this.lost ??= new InfrastructureError(`sandbox ${this.id} lost its engine: ${reason}`);
+    for (const waiter of this.deathWaiters.splice(0)) waiter();
+    this.runner?.close();
+    this.inFlight?.abort();
+  }
+
   private async execNow(command: string, timeoutS: number): Promise<ExecResult> {
     const started = performance.now();
     const cap = this.config.captureCapBytes;
@@ -258,6 +273,7 @@ export class DockerSandbox implements Sandbox {
         ? await runner.run(command, timeoutS, cap)
         : await this.runThroughExec(command, timeoutS, cap);
     } catch (error) {
+      if (this.lost) throw this.lost;
       if (error instanceof SandfarmError) throw error;
       throw await this.failure(error, "could not run a command");
     }
@@ -384,6 +400,8 @@ export class DockerSandbox implements Sandbox {
     this.closed = true;
     this.stopWatching?.();
     this.runner?.close();
+    // Its engine does not answer: a removal would hang; the fleet reaps it on readmission.
+    if (this.lost) return;
     try {
       await this.container.remove({ force: true });
     } catch (error) {
@@ -400,6 +418,7 @@ export class DockerSandbox implements Sandbox {
 
   private assertOpen(): void {
     if (this.closed) throw new ConfigError(`sandbox ${this.id} is closed; acquire a new one`);
+    if (this.lost) throw this.lost;
   }
 
   private async containerRunning(): Promise<boolean> {
@@ -408,6 +427,7 @@ export class DockerSandbox implements Sandbox {
 
   /** True when the container runs; otherwise the error that says why it does not. */
   private async checkAlive(): Promise<true | SandfarmLoss> {
+    if (this.lost) return this.lost;
     let state: Docker.ContainerInspectInfo["State"];
     try {
       state = (await this.container.inspect()).State;

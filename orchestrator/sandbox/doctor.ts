@@ -3,10 +3,17 @@
  * the limits seen inside a live sandbox. Each failed check carries its fix.
  */
 import { readFileSync } from "node:fs";
-import type Docker from "dockerode";
+import Docker from "dockerode";
 import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
 import type { ManagedSandbox } from "./backend.js";
 import { DockerBackend } from "./docker-sandbox.js";
+import {
+  type EngineSpec,
+  describeEngineFailure,
+  engineConnection,
+  resolveEngines,
+} from "./engines.js";
+import { shortId } from "./images.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
 import { LABEL_IMAGE_RECIPE } from "./labels.js";
 import { LocalBackend, LocalSandbox, defaultRootfs } from "./local-sandbox.js";
@@ -96,15 +103,53 @@ function field(output: string, name: string): string {
   return new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(output)?.[1]?.trim() ?? "";
 }
 
+/**
+ * Every check, for each engine of the config (`sandbox.engines`, or Docker's own variables):
+ * with several engines each check's name starts with its engine's.
+ */
 export async function runDoctor(config: SandboxConfig, docker?: Docker): Promise<DoctorCheck[]> {
+  if (config.backend === "local" || docker) return doctorOne(config, docker);
+  const engines = resolveEngines(config.engines, process.env);
+  const checks: DoctorCheck[] = [];
+  for (const spec of engines) {
+    const engineConfig = spec.runtime ? { ...config, runtime: spec.runtime } : config;
+    let client: Docker;
+    try {
+      client = new Docker(engineConnection(spec));
+    } catch (error) {
+      checks.push({ name: `${spec.name}: engine`, ok: false, detail: (error as Error).message });
+      continue;
+    }
+    const found = await doctorOne(engineConfig, client, spec);
+    checks.push(
+      ...(engines.length > 1
+        ? found.map((check) => ({ ...check, name: `${spec.name}: ${check.name}` }))
+        : found),
+    );
+  }
+  return checks;
+}
+
+async function doctorOne(
+  config: SandboxConfig,
+  docker?: Docker,
+  spec?: EngineSpec,
+): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const ready =
     config.backend === "local"
       ? localChecks(config, checks)
-      : await engineChecks(config, checks, docker);
+      : await engineChecks(config, checks, docker, spec);
   if (ready) await sandboxChecks(config, checks, docker);
   checks.push(...(await availabilityChecks(config, docker)));
   return checks;
+}
+
+/** How the farm talks to the engine, for the engine check's detail. */
+function transportOf(spec: EngineSpec | undefined): string {
+  if (!spec) return process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  if (spec.host.startsWith("unix://")) return spec.host;
+  return `${spec.host}, ${spec.tls ? "mutual TLS, verified" : "NO TLS (insecure: true)"}, capacity ${spec.capacity}`;
 }
 
 /** Engine, runtime and image; false when no sandbox can start without a fix. */
@@ -112,6 +157,7 @@ async function engineChecks(
   config: SandboxConfig,
   checks: DoctorCheck[],
   docker?: Docker,
+  spec?: EngineSpec,
 ): Promise<boolean> {
   const backend = new DockerBackend(config, docker);
   try {
@@ -123,7 +169,7 @@ async function engineChecks(
     checks.push({
       name: "engine",
       ok: true,
-      detail: `Docker ${version.Version} (API ${version.ApiVersion}) at ${process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock"}`,
+      detail: `Docker ${version.Version} (API ${version.ApiVersion}) at ${transportOf(spec)}`,
     });
     const runtimes = Object.keys(info.Runtimes ?? {});
     const wanted = config.runtime ?? info.DefaultRuntime ?? "runc";
@@ -144,8 +190,13 @@ async function engineChecks(
     checks.push({
       name: "engine",
       ok: false,
-      detail: `no engine answers: ${(error as Error).message}`,
-      fix: "run 'bash deploy/engine.sh' (as root) or set DOCKER_HOST to a running engine",
+      detail: spec
+        ? describeEngineFailure(spec, error)
+        : `no engine answers: ${(error as Error).message}`,
+      fix:
+        spec && spec.host.startsWith("tcp://")
+          ? "start the engine there (deploy/sandbox-host.sh), or fix sandbox.engines"
+          : "run 'bash deploy/engine.sh' (as root) or set DOCKER_HOST to a running engine",
     });
     return false;
   }
@@ -155,14 +206,16 @@ async function engineChecks(
     checks.push({
       name: "image",
       ok: true,
-      detail: `${config.image}: ${Math.round(image.Size / 1e6)} MB, recipe ${recipe}`,
+      detail: `${config.image}: id ${shortId(image.Id)}, ${Math.round(image.Size / 1e6)} MB, recipe ${recipe}`,
     });
   } catch {
     checks.push({
       name: "image",
       ok: false,
       detail: `${config.image} is not in the engine`,
-      fix: "run 'bash deploy/image/build.sh' (offline build) or set sandbox.image",
+      fix: spec?.host.startsWith("tcp://")
+        ? `run 'sandfarm image push --engine ${spec.name}'`
+        : "run 'bash deploy/image/build.sh' (offline build) or set sandbox.image",
     });
     return false;
   }

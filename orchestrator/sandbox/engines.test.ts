@@ -5,7 +5,14 @@ import { request, createServer } from "node:https";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { engineConnection, engineWarnings, parseEngines, resolveEngines } from "./engines.js";
+import {
+  describeEngineFailure,
+  engineConnection,
+  engineWarnings,
+  enginesFromSelectors,
+  parseEngines,
+  resolveEngines,
+} from "./engines.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sandfarm-engines-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -209,5 +216,81 @@ describe("sandbox.engines", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("--engine selectors", () => {
+  const configured = parseEngines([
+    {
+      name: "box1",
+      host: "tcp://10.0.0.5:2376",
+      tls: { ca: "c", cert: "t", key: "k" },
+      capacity: 9,
+    },
+    { name: "box2", host: "unix:///run/box2.sock" },
+  ]);
+
+  it("pick configured engines by name, move one to a new host, or add one with DOCKER_CERT_PATH's TLS", () => {
+    expect(enginesFromSelectors(undefined, configured, {})).toEqual(configured);
+    expect(enginesFromSelectors(["box2"], configured, {})).toEqual([configured[1]]);
+    expect(enginesFromSelectors(["box1=tcp://10.0.0.9:2376"], configured, {})).toEqual([
+      { ...configured[0], host: "tcp://10.0.0.9:2376" },
+    ]);
+    expect(
+      enginesFromSelectors(["new=tcp://10.0.0.7:2376", "here=unix:///var/run/docker.sock"], [], {
+        DOCKER_CERT_PATH: "/certs",
+      }),
+    ).toEqual([
+      {
+        name: "new",
+        host: "tcp://10.0.0.7:2376",
+        tls: { ca: "/certs/ca.pem", cert: "/certs/cert.pem", key: "/certs/key.pem" },
+        insecure: false,
+        capacity: 256,
+      },
+      { name: "here", host: "unix:///var/run/docker.sock", insecure: false, capacity: 256 },
+    ]);
+  });
+
+  it("name a bad selector and how to write one", () => {
+    expect(() => enginesFromSelectors(["box3"], configured, {})).toThrow(
+      "--engine 'box3': write NAME=HOST, e.g. --engine box1=tcp://10.0.0.5:2376 or --engine local=unix:///var/run/docker.sock, or one of the config's engines: box1, box2",
+    );
+    expect(() => enginesFromSelectors(["a=http://x:1"], [], {})).toThrow(
+      /^--engine: sandbox\.engines\[0\]\.host: must be unix:\/\/\/path\/to\/docker\.sock or tcp:\/\/ADDRESS:PORT$/,
+    );
+  });
+});
+
+describe("describeEngineFailure", () => {
+  const [engine] = parseEngines([
+    {
+      name: "box1",
+      host: "tcp://10.0.0.5:2376",
+      tls: { ca: "/c/ca.pem", cert: "/c/cert.pem", key: "/c/key.pem" },
+    },
+  ]);
+  const failure = (code: string, message: string) =>
+    describeEngineFailure(engine!, Object.assign(new Error(message), { code }));
+
+  it("says which side of the TLS handshake failed, or that the engine refuses or is silent", () => {
+    expect(failure("ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", "sslv3 alert bad certificate")).toBe(
+      "engine 'box1' (tcp://10.0.0.5:2376) refused the TLS handshake: it does not accept the client certificate /c/cert.pem (sslv3 alert bad certificate); give sandbox.engines[].tls a client certificate signed by the CA the engine trusts (bash deploy/certs.sh DIR ADDRESS makes both)",
+    );
+    expect(
+      failure("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate"),
+    ).toBe(
+      "engine 'box1' (tcp://10.0.0.5:2376) failed TLS verification: its certificate is not signed by /c/ca.pem or does not name its address (unable to verify the first certificate); check sandbox.engines[].tls.ca",
+    );
+    expect(failure("ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match")).toMatch(
+      /failed TLS verification/,
+    );
+    expect(failure("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.5:2376")).toBe(
+      "engine 'box1' (tcp://10.0.0.5:2376) refuses connections (connect ECONNREFUSED 10.0.0.5:2376): is dockerd listening there, with -H tcp://10.0.0.5:2376?",
+    );
+    expect(failure("ECONNRESET", "socket hang up")).toBe(
+      "engine 'box1' (tcp://10.0.0.5:2376) does not answer (socket hang up)",
+    );
+    expect(failure("EWHAT", "odd")).toBe("engine 'box1' (tcp://10.0.0.5:2376): odd");
   });
 });

@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type Docker from "dockerode";
 import { z } from "zod";
 import { ConfigError } from "../../common/errors.js";
 
@@ -164,4 +165,83 @@ export function engineConnection(engine: EngineSpec): {
     }
   };
   return { ...base, protocol: "https", ca: read("ca"), cert: read("cert"), key: read("key") };
+}
+
+/**
+ * The engines `--engine` selectors name (NAME of a configured engine, or NAME=HOST), in the order
+ * given, or `configured` when there are none. NAME=HOST with a configured name keeps that
+ * entry's other keys; a new `tcp://` engine speaks mutual TLS with DOCKER_CERT_PATH's files
+ * (default ~/.docker: ca.pem, cert.pem, key.pem), as the docker CLI's `--tlsverify` does.
+ */
+export function enginesFromSelectors(
+  flags: readonly string[] | undefined,
+  configured: readonly EngineSpecInput[],
+  env: NodeJS.ProcessEnv,
+): EngineSpec[] {
+  if (!flags || flags.length === 0) return parseEngines(configured);
+  const certs = env.DOCKER_CERT_PATH || join(homedir(), ".docker");
+  const engines = flags.map((flag): EngineSpecInput => {
+    const named = configured.find((engine) => engine.name === flag);
+    if (named) return named;
+    const match = /^([^=\s]+)=(\S+)$/.exec(flag);
+    if (!match)
+      throw new ConfigError(
+        `--engine '${flag}': write NAME=HOST, e.g. --engine box1=tcp://10.0.0.5:2376 or --engine local=unix:///var/run/docker.sock${configured.length > 0 ? `, or one of the config's engines: ${configured.map((engine) => engine.name).join(", ")}` : ""}`,
+      );
+    const [, name, host] = match as unknown as [string, string, string];
+    const known = configured.find((engine) => engine.name === name);
+    if (known) return { ...known, host };
+    return host.startsWith("tcp://")
+      ? {
+          name,
+          host,
+          tls: {
+            ca: join(certs, "ca.pem"),
+            cert: join(certs, "cert.pem"),
+            key: join(certs, "key.pem"),
+          },
+        }
+      : { name, host };
+  });
+  // Validated here so a bad flag is named as one (the config's own keys are checked later).
+  try {
+    return parseEngines(engines);
+  } catch (error) {
+    throw new ConfigError(
+      `--engine: ${(error as Error).message.replace(/^invalid sandbox engines:\s*/, "")}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * What went wrong talking to an engine, in words that say where to look: the TLS handshake (whose
+ * certificate), a refused connection, silence, or a missing socket.
+ */
+export function describeEngineFailure(engine: EngineSpec, error: unknown): string {
+  const code = String((error as NodeJS.ErrnoException | null)?.code ?? "");
+  const message = error instanceof Error ? error.message.split("\n")[0]!.trim() : String(error);
+  const where = `engine '${engine.name}' (${engine.host})`;
+  if (/ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|HANDSHAKE_FAILURE)/.test(code))
+    return `${where} refused the TLS handshake: it does not accept the client certificate ${engine.tls?.cert ?? "(none)"} (${message}); give sandbox.engines[].tls a client certificate signed by the CA the engine trusts (bash deploy/certs.sh DIR ADDRESS makes both)`;
+  if (/^ERR_SSL_|^ERR_TLS_|CERT|SIGNATURE|SELF_SIGNED/.test(code))
+    return `${where} failed TLS verification: its certificate is not signed by ${engine.tls?.ca ?? "a trusted CA"} or does not name its address (${message}); check sandbox.engines[].tls.ca`;
+  if (code === "ECONNREFUSED")
+    return `${where} refuses connections (${message}): is dockerd listening there, with -H ${engine.host}?`;
+  if (code === "ENOENT" || code === "EACCES")
+    return `${where} cannot be reached (${message}): no engine socket there, or no permission to use it`;
+  if (
+    /^(ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE)$/.test(code) ||
+    /hang up|timeout/i.test(message)
+  )
+    return `${where} does not answer (${message})`;
+  return `${where}: ${message}`;
+}
+
+/** Pings an engine, giving up when `signal` aborts (dockerode takes the signal; its types lack it). */
+export function pingEngine(docker: Docker, signal: AbortSignal): Promise<unknown> {
+  const ping = docker.ping.bind(docker) as unknown as (options: {
+    abortSignal: AbortSignal;
+  }) => Promise<unknown>;
+  return ping({ abortSignal: signal });
 }

@@ -90,6 +90,10 @@ export class SandboxPool {
   private readonly removals = new Set<Promise<void>>();
   private starting = 0;
   private closed = false;
+  /** No warm refills while paused (the fleet ejected this pool's engine). */
+  private paused = false;
+  /** Told after each container start: nothing when it worked, else the error (engine health). */
+  onStart?: (error?: unknown) => void;
   private counts = { created: 0, destroyed: 0, failedLiveness: 0 };
   private lastError?: string;
 
@@ -127,8 +131,7 @@ export class SandboxPool {
       void this.destroy(candidate);
     }
     this.refill();
-    const sandbox = await this.limiter.run(() => this.backend.create());
-    this.counts.created++;
+    const sandbox = await this.limiter.run(() => this.create());
     if (this.closed) {
       void this.destroy(sandbox);
       throw new ConfigError("the sandbox pool is closed");
@@ -165,7 +168,35 @@ export class SandboxPool {
     };
   }
 
+  /**
+   * Stops refilling and hands back the warm sandboxes without closing them: their engine is
+   * gone, so the caller decides what becomes of them.
+   */
+  pause(): ManagedSandbox[] {
+    this.paused = true;
+    return this.warm.splice(0);
+  }
+
+  /** Refills again (the engine is back). */
+  resume(): void {
+    this.paused = false;
+    this.refill();
+  }
+
+  private async create(): Promise<ManagedSandbox> {
+    try {
+      const sandbox = await this.backend.create();
+      this.counts.created++;
+      this.onStart?.();
+      return sandbox;
+    } catch (error) {
+      this.onStart?.(error);
+      throw error;
+    }
+  }
+
   private refill(): void {
+    if (this.paused) return;
     const missing = this.options.warmSize - this.warm.length - this.starting;
     for (let index = 0; index < missing && !this.closed; index++) void this.startWarm();
   }
@@ -174,12 +205,12 @@ export class SandboxPool {
     this.starting++;
     try {
       const sandbox = await this.limiter.run(async () => {
-        const created = await this.backend.create();
-        this.counts.created++;
+        const created = await this.create();
         await created.warmUp();
         return created;
       });
       if (this.closed) void this.destroy(sandbox);
+      else if (this.paused) void this.destroy(sandbox);
       else this.warm.push(sandbox);
     } catch (error) {
       // A failed warm start is not fatal: acquire falls back to a cold start and reports it.

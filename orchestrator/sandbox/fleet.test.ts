@@ -1,0 +1,404 @@
+/**
+ * A fleet of real engines: three dockerd hosts in their own network namespaces, each speaking
+ * mutual TLS on its veth address (testing/engine-hosts.ts), running a few-MB image made from this
+ * machine's binaries (testing/mini-image.ts) that the tests push with `sandfarm image push`.
+ */
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandfarmWithEnv } from "../../testing/cli.js";
+import {
+  farmTestConfig,
+  readRunLines,
+  readSpooledBatches,
+  writeRlTasks,
+} from "../../testing/farm-runs.js";
+import { startVllmStub } from "../../testing/vllm-stub/index.js";
+import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
+import { launchTraining } from "../farm/training-run.js";
+import {
+  ENGINE_HOSTS_DIR,
+  type EngineHost,
+  containersOn,
+  startEngineHosts,
+  sweepEngineHosts,
+} from "../../testing/engine-hosts.js";
+import { MINI_IMAGE, ensureMiniImage } from "../../testing/mini-image.js";
+import type { ManagedSandbox } from "./backend.js";
+import { parseSandboxConfig } from "./config.js";
+import { type EngineSpec, parseEngines } from "./engines.js";
+import type { FleetEvent, SandboxFleet } from "./fleet.js";
+import { imageOn, pushImage } from "./images.js";
+import { fleetFromConfig, proportionalSplit } from "./fleet-setup.js";
+
+let hosts: EngineHost[];
+const certs = join(ENGINE_HOSTS_DIR, "certs");
+/** The CLI as a user with the fleet's client certificate in DOCKER_CERT_PATH runs it. */
+const cli = (...args: string[]) =>
+  sandfarmWithEnv({ ...process.env, DOCKER_CERT_PATH: certs }, ...args);
+const engineFlags = () => hosts.flatMap((host) => ["--engine", `${host.name}=${host.spec.host}`]);
+
+/** Health checks fast enough for a test: two missed pings of 500 ms eject an engine. */
+const QUICK_HEALTH = { intervalMs: 500, timeoutMs: 500, failures: 2, maxProbeIntervalMs: 1000 };
+
+function fleetOf(
+  engines: readonly EngineSpec[],
+  warmSize = 0,
+  onEvent?: (event: FleetEvent) => void,
+): SandboxFleet {
+  return fleetFromConfig(
+    parseSandboxConfig({
+      image: MINI_IMAGE,
+      memoryMb: 128,
+      runId: "fleet-test",
+      engines: [...engines],
+      health: QUICK_HEALTH,
+    }),
+    { warmSize, maxConcurrentStarts: 4, ...(onEvent ? { onEvent } : {}) },
+  );
+}
+
+/** The image on every host (the image test pushes it through the CLI; others need it too). */
+async function imageEverywhere(): Promise<void> {
+  for (const host of hosts)
+    if (!(await imageOn(host.docker, MINI_IMAGE)))
+      await pushImage(new Docker(), { name: host.name, docker: host.docker }, MINI_IMAGE);
+}
+
+/** Resolves once `condition` holds; fails the test after `ms`. */
+async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+beforeAll(async () => {
+  ensureMiniImage();
+  hosts = await startEngineHosts(3);
+}, 120_000);
+
+afterAll(() => sweepEngineHosts());
+
+describe("proportionalSplit", () => {
+  it("splits in proportion to capacity and adds up exactly", () => {
+    expect(proportionalSplit(6, [64, 64, 64])).toEqual([2, 2, 2]);
+    expect(proportionalSplit(7, [1, 2, 4])).toEqual([1, 2, 4]);
+    expect(proportionalSplit(5, [1, 1, 1])).toEqual([2, 2, 1]);
+    expect(proportionalSplit(10, [3, 1])).toEqual([8, 2]);
+    expect(proportionalSplit(0, [3, 1])).toEqual([0, 0]);
+  });
+});
+
+describe("a fleet of three TLS engines in network namespaces", () => {
+  it("refuses engines without the image, naming the push; after `sandfarm image push` it runs", async () => {
+    const refused = fleetOf(hosts.map((host) => host.spec));
+    await expect(refused.start()).rejects.toThrow(
+      /engine 'host0' \(tcp:\/\/10\.213\.0\.2:2376\) lacks the image sandfarm\/fleet-test:[0-9a-f]{12}: run 'sandfarm image push --engine host0'/,
+    );
+    await refused.close();
+
+    const before = await cli("image", "status", "--image", MINI_IMAGE, ...engineFlags());
+    expect(before.code).toBe(1);
+    expect(before.stdout).toMatch(/^host2 +tcp:\/\/10\.213\.2\.2:2376 +missing$/m);
+
+    const pushed = await cli("image", "push", "--image", MINI_IMAGE, ...engineFlags());
+    expect(pushed.code).toBe(0);
+    // Not a terminal: progress in steps of 10%, each engine to 100%.
+    for (const host of hosts) expect(pushed.stderr).toContain(`${host.name}: 100%\n`);
+    const local = execFileSync("docker", ["image", "inspect", "-f", "{{.Id}}", MINI_IMAGE], {
+      encoding: "utf8",
+    }).trim();
+    for (const host of hosts) {
+      expect(pushed.stdout).toContain(`${host.name}: pushed ${MINI_IMAGE} (${local.slice(7, 19)}`);
+      expect((await host.docker.getImage(MINI_IMAGE).inspect()).Id).toBe(local);
+    }
+    const again = await cli("image", "push", "--image", MINI_IMAGE, ...engineFlags());
+    expect(again.stdout).toContain(
+      `host1: has ${MINI_IMAGE} (${local.slice(7, 19)}); nothing to push`,
+    );
+    const after = await cli("image", "status", "--image", MINI_IMAGE, "--json", ...engineFlags());
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({
+      local,
+      engines: hosts.map((host) => ({ name: host.name, id: local })),
+    });
+  }, 120_000);
+
+  it("places sandboxes on the least loaded engine, in proportion to capacity, each on its own host", async () => {
+    await imageEverywhere();
+    const fleet = fleetOf(
+      hosts.map((host, index) => ({ ...host.spec, capacity: [2, 4, 8][index]! })),
+      7,
+    );
+    await fleet.start();
+    const sandboxes: ManagedSandbox[] = [];
+    try {
+      // Warm pools in proportion to capacity: 1, 2 and 4 of 7.
+      expect(fleet.stats().engines.map((engine) => engine.warm)).toEqual([1, 2, 4]);
+      for (let index = 0; index < 14; index++) sandboxes.push(await fleet.acquire());
+      const placed = (name: string) =>
+        sandboxes.filter((sandbox) => fleet.engineOf(sandbox) === name).length;
+      expect(hosts.map((host) => placed(host.name))).toEqual([2, 4, 8]);
+      expect(fleet.stats()).toMatchObject({ capacity: 14, inUse: 14 });
+      // Each sandbox runs on the engine the fleet says, and answers there.
+      for (const host of hosts) {
+        const there = new Set(await containersOn(host));
+        for (const sandbox of sandboxes.filter((each) => fleet.engineOf(each) === host.name)) {
+          expect(there.has(sandbox.id)).toBe(true);
+          expect((await sandbox.exec(`echo ${host.name}`)).stdout).toBe(`${host.name}\n`);
+        }
+      }
+      // Full: the next acquire waits for a release, and then gets that engine's room.
+      const waiting = fleet.acquire();
+      await new Promise((done) => setTimeout(done, 200));
+      expect(fleet.stats().waitingForCapacity).toBe(1);
+      const freed = sandboxes.find((sandbox) => fleet.engineOf(sandbox) === "host1")!;
+      await fleet.release(freed);
+      sandboxes.splice(sandboxes.indexOf(freed), 1);
+      const next = await waiting;
+      sandboxes.push(next);
+      expect(fleet.engineOf(next)).toBe("host1");
+    } finally {
+      for (const sandbox of sandboxes) await fleet.release(sandbox);
+      await fleet.close();
+    }
+    for (const host of hosts) expect(await containersOn(host)).toEqual([]);
+  }, 120_000);
+
+  it("runs `sandfarm sandbox exec` on the engine --engine names, over TLS", async () => {
+    await imageEverywhere();
+    const result = await cli(
+      "sandbox",
+      "exec",
+      "--image",
+      MINI_IMAGE,
+      "--engine",
+      `box=${hosts[2]!.spec.host}`,
+      "--",
+      "echo",
+      "from-host2",
+    );
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toMatchObject({ exitCode: 0, stdout: "from-host2\n" });
+    expect(await containersOn(hosts[2]!)).toEqual([]);
+  }, 60_000);
+
+  it("runs `sandfarm sandbox doctor` on every engine, each check named by its engine", async () => {
+    await imageEverywhere();
+    const result = await cli(
+      "sandbox",
+      "doctor",
+      "--json",
+      "--image",
+      MINI_IMAGE,
+      "--memory",
+      "128",
+      ...engineFlags().slice(0, 4),
+    );
+    const checks = JSON.parse(result.stdout) as { name: string; ok: boolean; detail: string }[];
+    for (const host of hosts.slice(0, 2)) {
+      expect(checks.find((check) => check.name === `${host.name}: engine`)).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining(`at ${host.spec.host}, mutual TLS, verified`) as string,
+      });
+      expect(checks.find((check) => check.name === `${host.name}: image`)).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(
+          /^sandfarm\/fleet-test:[0-9a-f]{12}: id [0-9a-f]{12}/,
+        ) as string,
+      });
+      expect(checks.find((check) => check.name === `${host.name}: memory limit`)?.ok).toBe(true);
+    }
+    expect(checks.some((check) => check.name.startsWith("host2:"))).toBe(false);
+  }, 120_000);
+
+  it("refuses an engine that rejects the client certificate, with a TLS error naming it", async () => {
+    const stranger = join(ENGINE_HOSTS_DIR, "stranger");
+    execFileSync("bash", [
+      join(import.meta.dirname, "../../deploy/certs.sh"),
+      stranger,
+      "10.213.9.9",
+    ]);
+    const [wrong] = parseEngines([
+      {
+        ...hosts[0]!.spec,
+        tls: {
+          ca: join(certs, "ca.pem"),
+          cert: join(stranger, "cert.pem"),
+          key: join(stranger, "key.pem"),
+        },
+      },
+    ]);
+    const fleet = fleetOf([wrong!]);
+    await expect(fleet.start()).rejects.toThrow(
+      /engine 'host0' \(tcp:\/\/10\.213\.0\.2:2376\).*TLS/,
+    );
+    await fleet.close();
+    // DOCKER_CERT_PATH with the right CA and the stranger's client pair.
+    const mixed = join(ENGINE_HOSTS_DIR, "mixed");
+    mkdirSync(mixed);
+    copyFileSync(join(certs, "ca.pem"), join(mixed, "ca.pem"));
+    copyFileSync(join(stranger, "cert.pem"), join(mixed, "cert.pem"));
+    copyFileSync(join(stranger, "key.pem"), join(mixed, "key.pem"));
+    const status = await sandfarmWithEnv(
+      { ...process.env, DOCKER_CERT_PATH: mixed },
+      "image",
+      "status",
+      "--image",
+      MINI_IMAGE,
+      "--engine",
+      `host0=${hosts[0]!.spec.host}`,
+    );
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/host0 .* unreachable: .*TLS handshake/);
+  }, 60_000);
+
+  it("ejects a partitioned engine, ends its sandboxes' commands at once, and readmits it with its strays reaped", async () => {
+    await imageEverywhere();
+    const events: FleetEvent[] = [];
+    const fleet = fleetOf(
+      hosts.map((host) => host.spec),
+      3,
+      (event) => events.push(event),
+    );
+    await fleet.start();
+    const sandboxes: ManagedSandbox[] = [];
+    try {
+      for (let index = 0; index < 3; index++) sandboxes.push(await fleet.acquire());
+      expect(sandboxes.map((sandbox) => fleet.engineOf(sandbox)).sort()).toEqual([
+        "host0",
+        "host1",
+        "host2",
+      ]);
+      const victim = sandboxes.find((sandbox) => fleet.engineOf(sandbox) === "host1")!;
+      expect((await victim.exec("echo before")).stdout).toBe("before\n");
+      // A command that would run 60 s: the ejection ends it, not its timeout.
+      const running = victim.exec("sleep 60", { timeoutS: 90 });
+      const cut = Date.now();
+      hosts[1]!.setLink(false);
+      await expect(running).rejects.toThrow(
+        /^sandbox [0-9a-f]+ lost its engine: 2 pings in a row failed/,
+      );
+      const detectedS = (Date.now() - cut) / 1000;
+      console.log(`partition detected in ${detectedS.toFixed(2)} s`);
+      expect(events).toEqual([
+        expect.objectContaining({ kind: "ejected", engine: "host1", lostSandboxes: 1 }),
+      ]);
+      expect(fleet.capacity).toBe(128);
+      expect(fleet.stats().engines[1]).toMatchObject({ healthy: false, ejections: 1, warm: 0 });
+      // New sandboxes go to the other engines and work.
+      for (let index = 0; index < 4; index++) {
+        const sandbox = await fleet.acquire();
+        sandboxes.push(sandbox);
+        expect(fleet.engineOf(sandbox)).not.toBe("host1");
+        expect((await sandbox.exec("echo ok")).stdout).toBe("ok\n");
+      }
+      // The victim's container still runs on the cut-off host, until it is back.
+      expect(await containersOn(hosts[1]!)).toContain(victim.id);
+      hosts[1]!.setLink(true);
+      await until(() => events.some((event) => event.kind === "readmitted"), 30_000, "readmission");
+      expect(events[1]).toMatchObject({ kind: "readmitted", engine: "host1" });
+      expect((events[1] as { reaped: number }).reaped).toBeGreaterThanOrEqual(1); // the victim
+      expect(await containersOn(hosts[1]!)).not.toContain(victim.id);
+      expect(fleet.capacity).toBe(192);
+      const back = await fleet.acquire();
+      sandboxes.push(back);
+      expect(fleet.engineOf(back)).toBe("host1");
+      expect((await back.exec("echo back")).stdout).toBe("back\n");
+    } finally {
+      hosts[1]!.setLink(true);
+      for (const sandbox of sandboxes) await fleet.release(sandbox);
+      await fleet.close();
+    }
+    for (const host of hosts)
+      await until(
+        async () => (await containersOn(host)).length === 0,
+        10_000,
+        `${host.name} empty`,
+      );
+  }, 120_000);
+
+  it("finishes a train run over three engines when one's dockerd and containerd are killed mid-step: nothing lost, nothing twice, nothing from the dead engine trained", async () => {
+    await imageEverywhere();
+    const stub = await startVllmStub({ scripts: SCRIPT_SETS.rl!, defaultScript: "rl-10" });
+    const dir = mkdtempSync(join(tmpdir(), "sandfarm-fleet-train-"));
+    try {
+      const train = writeRlTasks(dir, "fleet.jsonl", 12, { script: "rl-10" });
+      const run = await launchTraining({
+        config: farmTestConfig({
+          dir,
+          stubURL: stub.baseURL,
+          train: [train],
+          runId: "fleet-kill",
+          overrides: {
+            run: { steps: 3 },
+            sandbox: {
+              image: MINI_IMAGE,
+              memoryMb: 128,
+              engines: hosts.map((host) => ({ ...host.spec, capacity: 8 })),
+              health: QUICK_HEALTH,
+            },
+            rollout: { groupSize: 4, groupsPerStep: 3, episodes: 12, warmSandboxes: 6 },
+            metrics: { prometheusPort: 0 },
+          },
+        }),
+      });
+      const fleet = run.pool!;
+      let outcome: Awaited<ReturnType<typeof run.farm.run>>;
+      let prometheus = "";
+      try {
+        const running = run.farm.run();
+        // Kill host1 while sandboxes of the first step run on it.
+        await until(() => fleet.stats().engines[1]!.inUse >= 2, 60_000, "sandboxes on host1");
+        await hosts[1]!.kill();
+        outcome = await running;
+        prometheus = await (await fetch(`http://127.0.0.1:${run.metricsPort}/metrics`)).text();
+        expect(fleet.stats().engines[1]).toMatchObject({ healthy: false, ejections: 1 });
+      } finally {
+        await run.close();
+      }
+      expect(outcome).toMatchObject({ status: "finished", steps: 3 });
+      expect(outcome.engineRetries).toBeGreaterThanOrEqual(1);
+      expect(prometheus).toMatch(
+        new RegExp(
+          `^sandfarm_infra_retries_total\\{cause="engine_lost"\\} ${outcome.engineRetries}$`,
+          "m",
+        ),
+      );
+      // Every slot decided once: 9 groups batched, each whole, none twice.
+      const journal = readRunLines<{ type: string; groupId?: string; verdict?: string }>(
+        run.runDir,
+        "journal.jsonl",
+      );
+      const masked = journal.filter((line) => line.verdict === "masked_infrastructure");
+      expect(masked).toHaveLength(outcome.engineRetries!);
+      const batched = readSpooledBatches(run.runDir).flatMap((batch) => batch.rolloutIds);
+      expect(new Set(batched).size).toBe(batched.length);
+      expect(batched).toHaveLength(9 * 4);
+      const batchedGroups = new Set(batched.map((id) => id.replace(/-\d+$/, "")));
+      expect(batchedGroups.size).toBe(9);
+      // Nothing a lost sandbox produced is trained on: the masked groups' rollouts are in no batch.
+      for (const line of masked) expect(batchedGroups.has(line.groupId!)).toBe(false);
+      const trajectories = readRunLines<{
+        verdict: string;
+        episode: { rolloutId: string; stopReason: string };
+      }>(run.runDir, "trajectories.jsonl");
+      const ids = trajectories.map((record) => record.episode.rolloutId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(
+        trajectories
+          .filter((record) => record.verdict === "masked_infrastructure")
+          .some((record) => record.episode.stopReason === "sandbox_error"),
+      ).toBe(true);
+    } finally {
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+      await hosts[1]!.start();
+    }
+  }, 240_000);
+});
