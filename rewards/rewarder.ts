@@ -40,6 +40,7 @@ export type OutcomeStatus =
   | "penalized"
   | "no_answer"
   | "sandbox_lost"
+  | "disk_limit"
   | "infrastructure"
   | "cancelled"
   | "scorer_error";

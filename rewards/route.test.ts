@@ -60,6 +60,7 @@ describe("planReward", () => {
       timeout: "zero:penalized",
       cancelled: "untrainable:cancelled",
       sandbox_lost: "zero:sandbox_lost",
+      disk_limit: "zero:disk_limit",
       policy_error: "untrainable:infrastructure",
       sandbox_error: "untrainable:infrastructure",
     });

@@ -19,6 +19,7 @@ export const STOP_REASONS = [
   "timeout",
   "cancelled",
   "sandbox_lost",
+  "disk_limit",
   "policy_error",
   "sandbox_error",
 ] as const;
@@ -90,7 +91,11 @@ export type RewardPlan =
       input: { answer: string; truth: string; question: string; options: Record<string, unknown> };
     }
   /** Decided without a scorer: reward 0 for `reason`. */
-  | { kind: "zero"; reason: string; status: "penalized" | "no_answer" | "sandbox_lost" }
+  | {
+      kind: "zero";
+      reason: string;
+      status: "penalized" | "no_answer" | "sandbox_lost" | "disk_limit";
+    }
   /** Not a reward at all: the rollout is masked (infrastructure) or dropped (cancelled). */
   | { kind: "untrainable"; reason: string; status: "infrastructure" | "cancelled" };
 
@@ -137,6 +142,12 @@ export function planReward(request: RewardRequest, options: RouteOptions = {}): 
     };
   if (stopReason === "sandbox_lost")
     return { kind: "zero", status: "sandbox_lost", reason: "the model lost its sandbox" };
+  if (stopReason === "disk_limit")
+    return {
+      kind: "zero",
+      status: "disk_limit",
+      reason: "the model wrote past its sandbox's disk limit",
+    };
   const answer = request.answer ?? "";
   if (answer.trim() === "")
     return {

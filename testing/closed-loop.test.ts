@@ -226,7 +226,14 @@ describe("the closed loop: sandfarm train, the tiny policy, the reference traine
     first.kill("SIGKILL");
     await exited(first);
     const second = farm("--resume", runDir);
+    // Bounded, with the logs when it is not done: a hang says where it hung.
+    const timer = setTimeout(() => second.kill("SIGKILL"), 200_000);
     const resumed = await exited(second);
+    clearTimeout(timer);
+    if (resumed === null)
+      throw new Error(
+        `the resumed farm did not finish within 200 s:\n${readFileSync(join(dir, "farm-kill-resume.log"), "utf8").slice(-4000)}\ntrainer:\n${readFileSync(join(runDir, "trainer-0.log"), "utf8").slice(-4000)}`,
+      );
     if (resumed !== 0)
       throw new Error(
         `the resumed farm exited ${resumed}:\n${readFileSync(join(dir, "farm-kill-resume.log"), "utf8")}`,

@@ -2,7 +2,8 @@
  * Sandbox hosts for the fleet tests, made on this machine: each a separate dockerd (with its own
  * containerd, data-root, exec-root and cgroup parent) in its own network namespace, reached over
  * a veth pair whose two ends hold one /30 of 10.213.0.0/16, listening on its veth address with
- * mutual TLS (deploy/certs.sh). Traffic goes only to those addresses. Everything lives under
+ * mutual TLS (deploy/certs.sh). Traffic goes only to those addresses: the rest of 10.213.0.0/16
+ * is routed as unreachable, so a link set down never sends anything out. Everything lives under
  * ENGINE_HOSTS_DIR and in namespaces named `sfeng-N`; `sweepEngineHosts()` removes all of it,
  * also what a crashed test run left behind, so a leftover never breaks the next run.
  *
@@ -27,6 +28,8 @@ export const ENGINE_HOSTS_DIR = "/tmp/sandfarm-engine-hosts";
 const NETNS_PREFIX = "sfeng-";
 const CERTS_SCRIPT = resolve(import.meta.dirname, "../deploy/certs.sh");
 const PORT = 2376;
+/** Every test host's /30 lies in it. */
+const TEST_RANGE = "10.213.0.0/16";
 
 export interface EngineHost {
   readonly index: number;
@@ -44,8 +47,10 @@ export interface EngineHost {
   start(): Promise<void>;
   /** kill -9 of its dockerd and its containerd (containers keep running, as on a real host). */
   kill(): Promise<void>;
-  /** The veth link down (a partition) or up again. */
+  /** The veth link down (a partition that refuses at once) or up again. */
   setLink(up: boolean): void;
+  /** Its address blackholed (a partition that drops every packet silently) or routed again. */
+  setBlackhole(on: boolean): void;
 }
 
 function run(command: string, args: readonly string[]): string {
@@ -151,6 +156,7 @@ export function sweepEngineHosts(): void {
   for (const name of namespaces) quiet("ip", ["netns", "del", name]);
   for (const link of readdirSync("/sys/class/net").filter((name) => name.startsWith("sfengh")))
     quiet("ip", ["link", "del", link]);
+  quiet("ip", ["route", "del", "unreachable", TEST_RANGE]);
   rmSync(ENGINE_HOSTS_DIR, { recursive: true, force: true });
 }
 
@@ -167,6 +173,9 @@ function cgroupParentOf(index: number): string {
 export async function startEngineHosts(count: number): Promise<EngineHost[]> {
   if (count > hostIndices().length) throw new Error(`at most ${hostIndices().length} engine hosts`);
   sweepEngineHosts();
+  // The test hosts' whole range is unreachable except through their own links: with a link
+  // down (a partition), their traffic fails here instead of taking the default route out.
+  run("ip", ["route", "add", "unreachable", TEST_RANGE]);
   mkdirSync(ENGINE_HOSTS_DIR, { recursive: true });
   const certs = join(ENGINE_HOSTS_DIR, "certs");
   const addresses = Array.from({ length: count }, (_, index) => `10.213.${index}.2`);
@@ -306,6 +315,12 @@ EOF`,
     },
     setLink(up: boolean) {
       run("ip", ["link", "set", hostLink, up ? "up" : "down"]);
+    },
+    setBlackhole(on: boolean) {
+      // Inside the namespace, on the way back: the farm's packets arrive and nothing answers.
+      const route = ["ip", "route", on ? "add" : "del", "blackhole", `10.213.${index}.1/32`];
+      if (on) inside(route);
+      else quiet("nsenter", [`--net=/var/run/netns/${netns}`, ...route]);
     },
   };
 }

@@ -15,7 +15,7 @@ import type { Task } from "../../datasets/task.js";
 import type { StopReason } from "../../rewards/route.js";
 import { InfrastructureError } from "../../common/errors.js";
 import { EPISODE_DEFAULTS } from "../config/defaults.js";
-import { SandboxLostError, SandboxPathError } from "../sandbox/errors.js";
+import { DiskLimitError, SandboxLostError, SandboxPathError } from "../sandbox/errors.js";
 import { nextTurn } from "../util/event-loop-turns.js";
 import {
   type ChatMessage,
@@ -123,6 +123,7 @@ function stopFor(error: unknown): EpisodeStop {
   if (error instanceof ContextSpentError) return new EpisodeStop("token_budget", message);
   if (error instanceof DeadlineExceededError) return new EpisodeStop("timeout", message);
   if (error instanceof PolicyUnavailableError) return new EpisodeStop("policy_error", message);
+  if (error instanceof DiskLimitError) return new EpisodeStop("disk_limit", message);
   if (error instanceof SandboxLostError)
     return new EpisodeStop(error.causedByModel ? "sandbox_lost" : "sandbox_error", message);
   if (error instanceof InfrastructureError) return new EpisodeStop("sandbox_error", message);
@@ -371,7 +372,12 @@ async function sandboxEpisode(run: EpisodeRun): Promise<Episode> {
     stop = stopFor(error);
   }
   try {
-    if (sandbox && stop?.stopReason !== "sandbox_lost" && stop?.stopReason !== "sandbox_error") {
+    if (
+      sandbox &&
+      stop?.stopReason !== "sandbox_lost" &&
+      stop?.stopReason !== "sandbox_error" &&
+      stop?.stopReason !== "disk_limit"
+    ) {
       answer = await readAnswer(sandbox);
       await run.options.beforeRelease?.(sandbox);
     }

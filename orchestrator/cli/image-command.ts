@@ -7,18 +7,15 @@
 import { Command } from "commander";
 import Docker from "dockerode";
 import { ConfigError } from "../../common/errors.js";
-import { readConfigFile } from "../config/read.js";
 import { DEFAULT_SANDBOX_IMAGE } from "../sandbox/config.js";
 import {
   type EngineSpec,
   describeEngineFailure,
   engineConnection,
-  enginesFromSelectors,
-  parseEngines,
   resolveEngines,
 } from "../sandbox/engines.js";
 import { formatBytes, imageOn, pushImage, shortId } from "../sandbox/images.js";
-import { engineOption } from "./engine-flags.js";
+import { engineOption, enginesForCommand } from "./engine-flags.js";
 
 interface ImageFlags {
   config?: string;
@@ -30,19 +27,10 @@ interface ImageFlags {
 
 /** The engines and image the flags name. */
 function target(flags: ImageFlags): { engines: EngineSpec[]; image: string } {
-  const sandbox = flags.config
-    ? ((readConfigFile(flags.config).sandbox ?? {}) as { engines?: unknown; image?: unknown })
-    : {};
-  const configured = parseEngines(sandbox.engines ?? []);
+  const { engines, sandbox } = enginesForCommand(flags);
   const image =
     flags.image ?? (typeof sandbox.image === "string" ? sandbox.image : DEFAULT_SANDBOX_IMAGE);
-  return {
-    engines: resolveEngines(
-      enginesFromSelectors(flags.engine, configured, process.env),
-      process.env,
-    ),
-    image,
-  };
+  return { engines, image };
 }
 
 function localEngine(): { spec: EngineSpec; docker: Docker } {

@@ -15,6 +15,7 @@ import { bridgeCommand } from "./bridge-command.js";
 import { configCommand } from "./config-command.js";
 import { datasetCommand } from "./dataset-command.js";
 import { doctorCommand } from "./doctor-command.js";
+import { fleetCommand } from "./fleet-command.js";
 import { imageCommand } from "./image-command.js";
 import { reportFailure, wantsVerbose } from "./failure.js";
 import { compareCommand, evalCommand, exportSftCommand, rescoreCommand } from "./eval-command.js";
@@ -32,6 +33,7 @@ const program = new Command("sandfarm")
 
 program.addCommand(sandboxCommand());
 program.addCommand(imageCommand());
+program.addCommand(fleetCommand());
 program.addCommand(rewardCommand());
 program.addCommand(datasetCommand());
 program.addCommand(runCommand());

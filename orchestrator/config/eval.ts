@@ -53,6 +53,14 @@ export const evalConfigSchema = z.strictObject({
     .describe("Per-domain repeats, e.g. {math: 16, long_context: 4} as the paper evaluates."),
   concurrency: z.number().int().min(1).default(8).describe("Episodes running at once."),
   sandboxStarts: z.number().int().min(1).default(4).describe("Sandboxes starting at once."),
+  engineLossRetries: z
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .describe(
+      "Times a rollout whose sandbox engine was ejected under it runs again, on another engine, before it counts as failed.",
+    ),
   scoring: z.number().int().min(1).default(2).describe("Scorer worker threads."),
   notes: z
     .array(z.string())

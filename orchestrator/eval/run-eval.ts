@@ -30,6 +30,7 @@ import { type BadRow, describeBadRow, readTasks } from "../../datasets/load.js";
 import type { Task } from "../../datasets/task.js";
 import { EVALUATION_DOMAIN_ROUTES, DEFAULT_DOMAIN_ROUTES } from "../../rewards/route.js";
 import { runEpisode } from "../agent/episode.js";
+import type { Episode } from "../agent/episode-record.js";
 import { ConfigError } from "../../common/errors.js";
 import { Semaphore } from "../util/semaphore.js";
 import { MIN_CONTEXT_TOKENS } from "../config/defaults.js";
@@ -83,6 +84,8 @@ export interface EvalProgress {
   /** Already in the file when the run (re)started. */
   resumed: number;
   failed: number;
+  /** Rollouts run again because their sandbox engine was ejected under them. */
+  engineRetries?: number;
   last?: { taskId: string; mode: Mode; reward: number; stopReason: string };
 }
 
@@ -394,19 +397,29 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
         try {
           if (signal.aborted) return;
           const id = `${config.id}-${item.mode}-${item.task.id}-${item.repeat}`;
-          const episode = await runEpisode(
-            item.task,
-            item.mode,
-            { policy, ...(pool ? { sandboxes: pool } : {}) },
-            { rolloutId: id, groupId: `${config.id}-${item.mode}-${item.task.id}` },
-            {
-              ...episodeOptionsFor(config.episode, {
-                fitted,
-                sampling: evalSampling(config.policy.sampling, item.mode),
-              }),
-              signal,
-            },
-          );
+          let episode: Episode;
+          for (let attempt = 0; ; attempt++) {
+            const ejections = pool?.ejections ?? 0;
+            episode = await runEpisode(
+              item.task,
+              item.mode,
+              { policy, ...(pool ? { sandboxes: pool } : {}) },
+              { rolloutId: id, groupId: `${config.id}-${item.mode}-${item.task.id}` },
+              {
+                ...episodeOptionsFor(config.episode, {
+                  fitted,
+                  sampling: evalSampling(config.policy.sampling, item.mode),
+                }),
+                signal,
+              },
+            );
+            if (episode.stopReason !== "sandbox_error" || !pool) break;
+            // Lost with its engine (checked now, so a killed engine is known): run it again on
+            // another, within the budget; any other infrastructure failure counts as failed.
+            await pool.checkEngines();
+            if (pool.ejections === ejections || attempt >= config.engineLossRetries) break;
+            progress.engineRetries = (progress.engineRetries ?? 0) + 1;
+          }
           if (episode.stopReason === "cancelled") return;
           const outcome = await rewarder.reward({
             task: item.task,

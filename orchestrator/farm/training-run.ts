@@ -297,11 +297,13 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
     const rewarder = await rewarderFor(config.rewards, config.rollout.scoring);
     closers.push(() => rewarder.close());
 
+    const gauges = new FarmGauges();
     let pool: SandboxFleet | undefined;
     if (usesSandboxes(config)) {
       const started = await startSandboxFleet(config.sandbox, runId, {
         warmSize: Math.min(config.rollout.warmSandboxes, config.rollout.episodes),
         maxConcurrentStarts: config.rollout.sandboxStarts,
+        registry: gauges.registry,
         ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       });
       closers.push(() => started.close());
@@ -353,7 +355,6 @@ export async function launchTraining(options: LaunchOptions): Promise<TrainingRu
       bridgePort = await bridge.listen(config.sink.address);
     }
 
-    const gauges = new FarmGauges();
     gauges.version.set(journal.state.version);
     let metricsPort: number | undefined;
     if (config.metrics.prometheusPort !== undefined) {

@@ -26,6 +26,8 @@ describe("parseSandboxConfig", () => {
         maxProbeIntervalMs: 8000,
       },
       engineOutageS: 300,
+      diskLimitMb: 10240,
+      diskSampleMs: 1000,
       runId: "adhoc",
       env: {},
     });

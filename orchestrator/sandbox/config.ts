@@ -104,6 +104,22 @@ export const sandboxConfigSchema = z
       .describe(
         "Seconds to wait with every engine ejected (admission paused, probing on) before halting.",
       ),
+    /**
+     * MB the sandbox may write (its writable layer: /testbed, /tmp, /, everything but mounts).
+     * Sampled from the engine while a command runs (every `diskSampleMs`) and after commands (at
+     * most every 5 s); past it the sandbox is stopped and the episode ends as `disk_limit`
+     * (reward 0, the model's doing). Docker backend; 0: no limit. @default 10240
+     */
+    diskLimitMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_240)
+      .describe(
+        "MB a sandbox may write (its writable layer); past it the episode ends as disk_limit (Docker backend; 0: no limit).",
+      ),
+    /** How often a running command's sandbox is sampled for `diskLimitMb`. @default 1000 */
+    diskSampleMs: z.number().int().min(100).default(1000),
     /** Run id recorded in the container labels. @default "adhoc" */
     runId: z.string().min(1).default("adhoc"),
     /** Extra environment variables set inside the sandbox (never copied from the host). */

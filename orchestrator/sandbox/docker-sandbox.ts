@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import Docker from "dockerode";
 import { ConfigError, InfrastructureError, SandfarmError } from "../../common/errors.js";
-import { SandboxLostError, SandboxPathError } from "./errors.js";
+import { DiskLimitError, SandboxLostError, SandboxPathError } from "./errors.js";
 import { DROPPED_CAPABILITIES, type SandboxConfig } from "./config.js";
 import {
   type RawCommandOutput,
@@ -38,6 +38,8 @@ const DEFAULT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
 const MAX_SYMLINK_HOPS = 8;
 const STATE_SETTLE_ATTEMPTS = 20;
 const STATE_SETTLE_INTERVAL_MS = 100;
+/** After a command, the writable layer is measured again at most this often. */
+const DISK_CHECK_AFTER_COMMAND_MS = 5000;
 
 function statusCodeOf(error: unknown): number | undefined {
   const code = (error as { statusCode?: unknown } | null)?.statusCode;
@@ -248,6 +250,60 @@ export class DockerSandbox implements Sandbox {
     this.inFlight?.abort();
   }
 
+  /** Set once the sandbox wrote past `diskLimitMb`: every call fails with it. */
+  private diskFull?: DiskLimitError;
+  /** When the writable layer was last measured (ms since epoch). */
+  private diskCheckedAt = 0;
+
+  /**
+   * Measures the writable layer against `diskLimitMb`; past it, stops the sandbox (its writes
+   * end there) and ends the command in flight. `force` measures even if it did within 5 s.
+   */
+  private async checkDisk(force: boolean): Promise<void> {
+    const limitMb = this.config.diskLimitMb;
+    if (limitMb === 0 || this.diskFull || this.closed || this.lost) return;
+    if (!force && Date.now() - this.diskCheckedAt < DISK_CHECK_AFTER_COMMAND_MS) return;
+    this.diskCheckedAt = Date.now();
+    let bytes: number;
+    try {
+      // `size` asks the engine to measure the writable layer (dockerode passes it as the query).
+      const inspected = (await this.container.inspect({ size: true } as object)) as {
+        SizeRw?: number;
+      };
+      bytes = inspected.SizeRw ?? 0;
+    } catch {
+      return; // Gone or unreachable: the command's own result says so.
+    }
+    if (bytes <= limitMb * 1024 * 1024 || this.diskFull) return;
+    this.diskFull = new DiskLimitError(Math.round(bytes / 1024 / 1024), limitMb, this.id);
+    this.diskStopped = this.container.kill().then(
+      () => undefined,
+      () => undefined,
+    );
+    this.runner?.close();
+    this.inFlight?.abort();
+    await this.diskStopped;
+  }
+
+  /** The kill that stops a sandbox past its disk limit; the error is thrown once it is done. */
+  private diskStopped?: Promise<void>;
+
+  private async diskFailure(): Promise<DiskLimitError> {
+    await this.diskStopped;
+    return this.diskFull!;
+  }
+
+  /** Samples the disk every `diskSampleMs` while `work` runs. */
+  private async watchingDisk<T>(work: Promise<T>): Promise<T> {
+    if (this.config.diskLimitMb === 0) return work;
+    const timer = setInterval(() => void this.checkDisk(true), this.config.diskSampleMs);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   /** Set once the fleet has ejected this sandbox's engine: every call fails with it. */
   private lost?: InfrastructureError;
 
@@ -269,14 +325,18 @@ export class DockerSandbox implements Sandbox {
     let raw: RawCommandOutput;
     try {
       const runner = this.config.execMode === "runner" ? await this.ensureRunner() : undefined;
-      raw = runner
-        ? await runner.run(command, timeoutS, cap)
-        : await this.runThroughExec(command, timeoutS, cap);
+      raw = await this.watchingDisk(
+        runner ? runner.run(command, timeoutS, cap) : this.runThroughExec(command, timeoutS, cap),
+      );
     } catch (error) {
+      if (this.diskFull) throw await this.diskFailure();
       if (this.lost) throw this.lost;
       if (error instanceof SandfarmError) throw error;
       throw await this.failure(error, "could not run a command");
     }
+    // A quick command can write a lot between samples.
+    await this.checkDisk(false);
+    if (this.diskFull) throw await this.diskFailure();
     const durationMs = Math.round(performance.now() - started);
     return classifyCommandOutcome(raw, {
       capBytes: this.config.captureCapBytes,
@@ -419,6 +479,7 @@ export class DockerSandbox implements Sandbox {
   private assertOpen(): void {
     if (this.closed) throw new ConfigError(`sandbox ${this.id} is closed; acquire a new one`);
     if (this.lost) throw this.lost;
+    if (this.diskFull) throw this.diskFull;
   }
 
   private async containerRunning(): Promise<boolean> {
@@ -428,6 +489,7 @@ export class DockerSandbox implements Sandbox {
   /** True when the container runs; otherwise the error that says why it does not. */
   private async checkAlive(): Promise<true | SandfarmLoss> {
     if (this.lost) return this.lost;
+    if (this.diskFull) return this.diskFull;
     let state: Docker.ContainerInspectInfo["State"];
     try {
       state = (await this.container.inspect()).State;
@@ -548,4 +610,4 @@ export class DockerSandbox implements Sandbox {
   }
 }
 
-type SandfarmLoss = SandboxLostError | InfrastructureError;
+type SandfarmLoss = SandboxLostError | InfrastructureError | DiskLimitError;

@@ -63,7 +63,7 @@ export class EngineHealth {
   }
 
   /** A sandbox start on the engine worked (no error) or failed. */
-  recordStart(error?: unknown): void {
+  recordStart(error: unknown): void {
     if (!this.healthy) return;
     if (error === undefined) {
       this.startFailures = 0;

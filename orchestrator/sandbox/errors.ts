@@ -39,3 +39,19 @@ export class SandboxPathError extends ModelError {
     this.problem = problem;
   }
 }
+
+/**
+ * The sandbox's writable layer passed `sandbox.diskLimitMb`: the model's own writes, so its
+ * episode ends as `disk_limit` (reward 0, trainable). The sandbox is stopped.
+ */
+export class DiskLimitError extends ModelError {
+  constructor(
+    readonly usedMb: number,
+    readonly limitMb: number,
+    sandboxId: string,
+  ) {
+    super(
+      `sandbox ${sandboxId} wrote ${usedMb} MB, past its disk limit of ${limitMb} MB (sandbox.diskLimitMb)`,
+    );
+  }
+}

@@ -33,6 +33,8 @@ export interface FleetOptions {
   env?: NodeJS.ProcessEnv;
   /** Engines ejected and readmitted, for the run's log. */
   onEvent?: (event: FleetEvent) => void;
+  /** Each sandbox start on a Docker engine, for the metrics. */
+  onStart?: FleetSettings["onStart"];
 }
 
 /**
@@ -66,6 +68,7 @@ export function fleetFromConfig(config: SandboxConfig, options: FleetOptions): S
     health: config.health,
     outageS: config.engineOutageS,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.onStart ? { onStart: options.onStart } : {}),
   };
   if (config.backend === "local")
     return new SandboxFleet(

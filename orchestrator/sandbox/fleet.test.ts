@@ -18,6 +18,8 @@ import {
 } from "../../testing/farm-runs.js";
 import { startVllmStub } from "../../testing/vllm-stub/index.js";
 import { SCRIPT_SETS } from "../../testing/vllm-stub/script-sets.js";
+import { parseEvalConfig } from "../config/eval.js";
+import { runEvaluation } from "../eval/run-eval.js";
 import { launchTraining } from "../farm/training-run.js";
 import {
   ENGINE_HOSTS_DIR,
@@ -300,6 +302,22 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       }
       // The victim's container still runs on the cut-off host, until it is back.
       expect(await containersOn(hosts[1]!)).toContain(victim.id);
+      // `sandfarm fleet status` asks the engines themselves: host1 does not answer.
+      const status = await cli("fleet", "status", "--json", ...engineFlags());
+      expect(status.code).toBe(1);
+      const lines = (JSON.parse(status.stdout) as { engines: Record<string, unknown>[] }).engines;
+      expect(lines.map((line) => [line.name, line.healthy])).toEqual([
+        ["host0", true],
+        ["host1", false],
+        ["host2", true],
+      ]);
+      expect(lines[1]!.problem).toMatch(
+        /^engine 'host1' \(tcp:\/\/10\.213\.1\.2:2376\) does not answer \(connect EHOSTUNREACH/,
+      );
+      // From outside, in use is every running sandfarm sandbox there (warm ones too).
+      expect(lines[0]!.inUse).toBeGreaterThanOrEqual(
+        sandboxes.filter((sandbox) => fleet.engineOf(sandbox) === "host0").length,
+      );
       hosts[1]!.setLink(true);
       await until(() => events.some((event) => event.kind === "readmitted"), 30_000, "readmission");
       expect(events[1]).toMatchObject({ kind: "readmitted", engine: "host1" });
@@ -310,8 +328,17 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       sandboxes.push(back);
       expect(fleet.engineOf(back)).toBe("host1");
       expect((await back.exec("echo back")).stdout).toBe("back\n");
+      // A silent partition (every packet dropped): the pings time out instead of failing.
+      hosts[2]!.setBlackhole(true);
+      await until(() => events.length >= 3, 15_000, "host2 ejected");
+      expect(events[2]).toMatchObject({ kind: "ejected", engine: "host2" });
+      expect((events[2] as { reason: string }).reason).toMatch(/no answer within 500 ms$/);
+      hosts[2]!.setBlackhole(false);
+      await until(() => events.length >= 4, 30_000, "host2 readmitted");
+      expect(events[3]).toMatchObject({ kind: "readmitted", engine: "host2" });
     } finally {
       hosts[1]!.setLink(true);
+      hosts[2]!.setBlackhole(false);
       for (const sandbox of sandboxes) await fleet.release(sandbox);
       await fleet.close();
     }
@@ -358,12 +385,29 @@ describe("a fleet of three TLS engines in network namespaces", () => {
         await hosts[1]!.kill();
         outcome = await running;
         prometheus = await (await fetch(`http://127.0.0.1:${run.metricsPort}/metrics`)).text();
+        const status = await cli(
+          "fleet",
+          "status",
+          "--metrics",
+          `http://127.0.0.1:${run.metricsPort}/metrics`,
+        );
+        expect(status.stdout).toMatch(/^host1 +NO +0 +0 +0 +8 /m);
+        expect(status.stdout).toMatch(/^host0 +yes +\d+ +\d+ +\d+ +8 /m);
         expect(fleet.stats().engines[1]).toMatchObject({ healthy: false, ejections: 1 });
       } finally {
         await run.close();
       }
       expect(outcome).toMatchObject({ status: "finished", steps: 3 });
       expect(outcome.engineRetries).toBeGreaterThanOrEqual(1);
+      // Per-engine metrics on the run's endpoint.
+      expect(prometheus).toMatch(/^sandfarm_engine_ejections_total\{engine="host1"\} 1$/m);
+      expect(prometheus).toMatch(/^sandfarm_engine_healthy\{engine="host1"\} 0$/m);
+      expect(prometheus).toMatch(/^sandfarm_engine_healthy\{engine="host0"\} 1$/m);
+      expect(prometheus).toMatch(/^sandfarm_engine_capacity\{engine="host2"\} 8$/m);
+      expect(prometheus).toMatch(/^sandfarm_engine_sandboxes\{engine="host0",state="warm"\} \d+$/m);
+      expect(prometheus).toMatch(
+        /^sandfarm_engine_start_seconds_count\{engine="host2"\} [1-9]\d*$/m,
+      );
       expect(prometheus).toMatch(
         new RegExp(
           `^sandfarm_infra_retries_total\\{cause="engine_lost"\\} ${outcome.engineRetries}$`,
@@ -399,6 +443,54 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       await stub.close();
       rmSync(dir, { recursive: true, force: true });
       await hosts[1]!.start();
+    }
+  }, 240_000);
+
+  it("finishes an eval over three engines when one is killed mid-run: every rollout scored, the lost ones run again elsewhere", async () => {
+    await imageEverywhere();
+    const stub = await startVllmStub({ scripts: SCRIPT_SETS.rl!, defaultScript: "rl-10" });
+    const dir = mkdtempSync(join(tmpdir(), "sandfarm-fleet-eval-"));
+    let most = 0;
+    try {
+      const tasks = writeRlTasks(dir, "eval.jsonl", 8, { script: "rl-10" });
+      const killed = { done: false };
+      const result = await runEvaluation({
+        config: parseEvalConfig({
+          tasks: [tasks],
+          mode: "sandbox",
+          repeats: 2,
+          concurrency: 6,
+          outputDir: join(dir, "run"),
+          policy: { urls: [stub.baseURL], model: "stub-model" },
+          sandbox: {
+            image: MINI_IMAGE,
+            memoryMb: 128,
+            runId: "fleet-eval",
+            // host0 and host1 hold two each: of six rollouts running, host2 always has two.
+            engines: hosts.map((host, index) => ({ ...host.spec, capacity: [2, 2, 64][index]! })),
+            health: QUICK_HEALTH,
+          },
+          episode: { maxTurns: 12, maxTokensPerCall: 2048, maxTotalTokens: 16_384 },
+        }),
+        skipDoctor: true,
+        onProgress: (progress) => {
+          most = Math.max(most, progress.engineRetries ?? 0);
+          // Kill host2 once a few rollouts are done and others run.
+          if (progress.done >= 2 && !killed.done) {
+            killed.done = true;
+            void hosts[2]!.kill();
+          }
+        },
+      });
+      expect(killed.done).toBe(true);
+      expect(result.records).toHaveLength(16);
+      expect(result.records.every((record) => record.trainable)).toBe(true);
+      expect(result.report!.sandbox).toBeDefined();
+      expect(most).toBeGreaterThanOrEqual(1);
+    } finally {
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+      await hosts[2]!.start();
     }
   }, 240_000);
 });

@@ -73,6 +73,8 @@ export interface FleetSettings {
   /** Seconds to wait with no engine healthy before acquires fail. */
   outageS: number;
   onEvent?: (event: FleetEvent) => void;
+  /** Each sandbox start on a Docker engine: how long it took, and its error if it failed. */
+  onStart?: (engine: string, seconds: number, error: unknown) => void;
 }
 
 /** What `start()` checks the image against: the local engine's build of it. */
@@ -331,7 +333,10 @@ export class SandboxFleet {
       // Ejected before watching began (unreachable at start): probe it back.
       member.healthy,
     );
-    member.engine.pool.onStart = (error) => member.health?.recordStart(error);
+    member.engine.pool.onStart = (error, seconds) => {
+      member.health?.recordStart(error);
+      this.settings.onStart?.(member.engine.name, seconds, error);
+    };
     member.health.start();
   }
 

@@ -92,8 +92,8 @@ export class SandboxPool {
   private closed = false;
   /** No warm refills while paused (the fleet ejected this pool's engine). */
   private paused = false;
-  /** Told after each container start: nothing when it worked, else the error (engine health). */
-  onStart?: (error?: unknown) => void;
+  /** Told after each container start: no error when it worked, and how long it took. */
+  onStart?: (error: unknown, seconds: number) => void;
   private counts = { created: 0, destroyed: 0, failedLiveness: 0 };
   private lastError?: string;
 
@@ -184,13 +184,14 @@ export class SandboxPool {
   }
 
   private async create(): Promise<ManagedSandbox> {
+    const started = performance.now();
     try {
       const sandbox = await this.backend.create();
       this.counts.created++;
-      this.onStart?.();
+      this.onStart?.(undefined, (performance.now() - started) / 1000);
       return sandbox;
     } catch (error) {
-      this.onStart?.(error);
+      this.onStart?.(error, (performance.now() - started) / 1000);
       throw error;
     }
   }
