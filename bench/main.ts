@@ -7,6 +7,7 @@ import { runEndpointBenchmark } from "./endpoint.js";
 import { runEpisodeBenchmark } from "./episode.js";
 import { runEvalBenchmark } from "./eval.js";
 import { runExecBenchmark } from "./exec.js";
+import { runFleetBenchmark } from "./fleet.js";
 import { runFarmBenchmark } from "./farm.js";
 import { runLoopBenchmark } from "./loop.js";
 import { runRewardsBenchmark } from "./rewards.js";
@@ -22,6 +23,7 @@ const benchmarks: Record<string, (quick: boolean) => Promise<void>> = {
   eval: runEvalBenchmark,
   endpoint: runEndpointBenchmark,
   loop: runLoopBenchmark,
+  fleet: runFleetBenchmark,
 };
 
 const [name, ...flags] = process.argv.slice(2);

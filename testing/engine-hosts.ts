@@ -43,8 +43,13 @@ export interface EngineHost {
   /** The cgroup parent its containers run under (for counting and cleanup). */
   readonly cgroupParent: string;
   readonly dir: string;
+  /** Its network namespace, and its own containerd's socket. */
+  readonly netns: string;
+  readonly containerdSocket: string;
   /** Starts containerd and dockerd (again) and waits until the engine answers. */
   start(): Promise<void>;
+  /** Starts only its containerd: a bare host for a deploy script to make an engine of. */
+  startContainerd(): Promise<void>;
   /** kill -9 of its dockerd and its containerd (containers keep running, as on a real host). */
   kill(): Promise<void>;
   /** The veth link down (a partition that refuses at once) or up again. */
@@ -169,6 +174,9 @@ function cgroupParentOf(index: number): string {
   return `sandfarm-engine-host-${index}`;
 }
 
+/** The certificates every test host and the farm's side share (deploy/certs.sh's layout). */
+export const ENGINE_HOSTS_CERTS = join(ENGINE_HOSTS_DIR, "certs");
+
 /** Starts `count` engine hosts (sweeping any leftovers first) and waits until all answer. */
 export async function startEngineHosts(count: number): Promise<EngineHost[]> {
   if (count > hostIndices().length) throw new Error(`at most ${hostIndices().length} engine hosts`);
@@ -177,12 +185,19 @@ export async function startEngineHosts(count: number): Promise<EngineHost[]> {
   // down (a partition), their traffic fails here instead of taking the default route out.
   run("ip", ["route", "add", "unreachable", TEST_RANGE]);
   mkdirSync(ENGINE_HOSTS_DIR, { recursive: true });
-  const certs = join(ENGINE_HOSTS_DIR, "certs");
-  const addresses = Array.from({ length: count }, (_, index) => `10.213.${index}.2`);
-  for (const address of addresses) run("bash", [CERTS_SCRIPT, certs, address]);
-  const hosts = addresses.map((address, index) => makeHost(index, address, certs));
+  const hosts = Array.from({ length: count }, (_, index) => bareHost(index));
   await Promise.all(hosts.map((host) => host.start()));
   return hosts;
+}
+
+/**
+ * Host `index`'s namespace, link and certificates, with nothing started (after
+ * `startEngineHosts`, which sets up the range and sweeps): `start()` or `startContainerd()`.
+ */
+export function bareHost(index: number): EngineHost {
+  const address = `10.213.${index}.2`;
+  run("bash", [CERTS_SCRIPT, ENGINE_HOSTS_CERTS, address]);
+  return makeHost(index, address, ENGINE_HOSTS_CERTS);
 }
 
 function makeHost(index: number, address: string, certs: string): EngineHost {
@@ -250,10 +265,15 @@ EOF`,
     docker,
     cgroupParent,
     dir,
-    async start() {
+    netns,
+    containerdSocket,
+    async startContainerd() {
       containerd = spawnInside(["containerd", "--config", config], "containerd.log");
       for (let tries = 0; tries < 100 && !existsSync(containerdSocket); tries++)
         await new Promise((done) => setTimeout(done, 50));
+    },
+    async start() {
+      await this.startContainerd();
       dockerd = spawnInside(
         [
           "dockerd",

@@ -96,15 +96,18 @@ const mean = (values: readonly number[]) =>
 describe("the tiny policy learns through the farm and the reference trainer", () => {
   it("rises in plain LLM mode above its learning-rate-0 control, which stays flat", async () => {
     const control = await learn({ id: "llm-control", mode: "llm", lr: 0, steps: 75, every: 25 });
-    const learned = await learn({ id: "llm-learn", mode: "llm", lr: 1e-3, steps: 150, every: 25 });
+    const learned = await learn({ id: "llm-learn", mode: "llm", lr: 1e-3, steps: 200, every: 25 });
     // Nothing changes the control's weights: greedy validation gives the same score each time,
     // near chance (10%): the warm start knows the format, not the answers.
     expect(new Set(control.scores).size).toBe(1);
     expect(control.scores[0]).toBeLessThanOrEqual(0.2);
-    expect(learned.scores).toHaveLength(6);
-    // The benchmark's full curve is at about 0.3 by step 125-150 against a control near 0.06;
-    // half that rise is the bar here.
-    expect(mean(learned.scores.slice(-2))).toBeGreaterThanOrEqual(control.scores[0]! + 0.15);
+    expect(learned.scores).toHaveLength(8);
+    // The benchmark's full curve is at 0.4-0.6 by step 175-200 against a control near 0.06 (a
+    // run here has been as slow as 0.2 at step 150: 150 steps were too few for a fixed bar).
+    expect(
+      mean(learned.scores.slice(-2)),
+      `validation every 25 steps: ${learned.scores.join(", ")}`,
+    ).toBeGreaterThanOrEqual(control.scores[0]! + 0.15);
   }, 600_000);
 
   it("rises in sandbox mode above its learning-rate-0 control, from the benchmark run's onset", async () => {

@@ -2,7 +2,8 @@
  * `sandfarm doctor --policy-url URL --model NAME`: preflight of a policy endpoint (reachable,
  * model served, context length, token ids and logprobs, tool calling), each failure with its
  * fix, then the episode limits a run would use there: the configured ones fitted to the served
- * context by the same function `train`, `eval` and `run` use. Exit 0 only when all pass. The URL,
+ * context by the same function `train`, `eval` and `run` use; with `--engine` or `--config`, one
+ * line per sandbox engine (sandbox/engine-report.ts). Exit 0 only when all pass. The URL,
  * model and key are read as every command reads them (`policy/endpoint-env.ts`), and the first
  * line says which flag or variable each came from.
  *
@@ -10,6 +11,7 @@
  * sandfarm doctor --policy-url http://gpu:8000/v1 --model Qwen/Qwen3-4B-Instruct-2507
  */
 import { Command } from "commander";
+import Docker from "dockerode";
 import { ConfigError, SandfarmError } from "../../common/errors.js";
 import { EPISODE_DEFAULTS, MIN_CONTEXT_TOKENS } from "../config/defaults.js";
 import { episodeSchema } from "../config/sections.js";
@@ -17,7 +19,12 @@ import { fitToEndpoint } from "../launch/endpoint-limits.js";
 import { checkPolicyEndpoint } from "../policy/doctor.js";
 import { MISSING_POLICY, policyEndpoint } from "../policy/endpoint-env.js";
 import type { DoctorCheck } from "../util/doctor-check.js";
+import { DEFAULT_SANDBOX_IMAGE } from "../sandbox/config.js";
+import { engineCheck } from "../sandbox/engine-report.js";
+import { engineConnection, resolveEngines } from "../sandbox/engines.js";
+import { imageOn } from "../sandbox/images.js";
 import { reportChecks } from "./checks.js";
+import { engineOption, enginesForCommand } from "./engine-flags.js";
 import { jsonObjectOption, positiveInteger } from "./number-options.js";
 
 interface DoctorFlags {
@@ -28,6 +35,22 @@ interface DoctorFlags {
   maxTotalTokens?: number;
   chatTemplateKwargs?: Record<string, unknown>;
   json?: boolean;
+  engine?: string[];
+  config?: string;
+}
+
+/** Every engine of `--config FILE`'s sandbox.engines and `--engine`, one check each. */
+async function engineChecks(flags: DoctorFlags): Promise<DoctorCheck[]> {
+  const { engines, sandbox } = enginesForCommand(flags);
+  const image = typeof sandbox.image === "string" ? sandbox.image : DEFAULT_SANDBOX_IMAGE;
+  const local = resolveEngines([], process.env)[0]!;
+  let expected: string | undefined;
+  try {
+    expected = (await imageOn(new Docker(engineConnection(local)), image))?.id;
+  } catch {
+    expected = undefined; // No local engine: each engine's image is reported as it is.
+  }
+  return Promise.all(engines.map((engine) => engineCheck(engine, image, expected)));
 }
 
 /** The limits a run with the default (or given) episode budget would use on this endpoint. */
@@ -95,13 +118,20 @@ export function doctorCommand(): Command {
       `sent with the probe calls as runs send it, e.g. '{"enable_thinking": false}' (policy.chatTemplateKwargs)`,
       jsonObjectOption,
     )
+    .option("--config <file>", "also check every engine of this run config's sandbox.engines")
+    .addOption(engineOption())
     .option("--json", "print the checks as JSON")
     .action(async (flags: DoctorFlags) => {
       const endpoint = policyEndpoint({
         flagUrls: flags.policyUrl ? [flags.policyUrl] : undefined,
         flagModel: flags.model,
       });
-      if (!endpoint.urls || !endpoint.model) throw new ConfigError(MISSING_POLICY);
+      const wantsEngines = Boolean(flags.engine?.length || flags.config);
+      if (!endpoint.urls || !endpoint.model) {
+        // Only the engines were asked about.
+        if (wantsEngines) return reportChecks(await engineChecks(flags), flags.json);
+        throw new ConfigError(MISSING_POLICY);
+      }
       const target = { ...flags, policyUrl: endpoint.urls.value[0]!, model: endpoint.model.value };
       // Which variables were read, never a key's value: a 401 is then easy to place.
       const sources: DoctorCheck = {
@@ -120,6 +150,7 @@ export function doctorCommand(): Command {
       ];
       const served = checks.find((check) => check.name === "model")?.ok === true;
       if (served) checks.push(await episodeLimitsCheck(target));
+      if (wantsEngines) checks.push(...(await engineChecks(flags)));
       reportChecks(checks, flags.json);
     });
 }

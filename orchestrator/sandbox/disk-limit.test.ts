@@ -94,9 +94,9 @@ describe("sandbox.diskLimitMb", () => {
       expect(small.exitCode, JSON.stringify(small)).toBe(0);
       expect((await sandbox.exec("echo still")).stdout).toBe("still\n");
       const large = await unlimited.exec(
-        `dd if=/dev/zero of=/tmp/fill bs=1M count=${WRITE_MB} 2>/dev/null; du -sm /tmp/fill | cut -f1; rm /tmp/fill`,
+        `dd if=/dev/zero of=/tmp/fill bs=1M count=${WRITE_MB} 2>/dev/null; stat -c %s /tmp/fill; rm /tmp/fill`,
       );
-      expect(large.stdout, JSON.stringify(large)).toBe(`${WRITE_MB}\n`);
+      expect(large.stdout, JSON.stringify(large)).toBe(`${WRITE_MB * 1024 * 1024}\n`);
     } finally {
       await sandbox.close();
       await unlimited.close();

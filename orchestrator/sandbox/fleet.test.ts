@@ -4,7 +4,7 @@
  * machine's binaries (testing/mini-image.ts) that the tests push with `sandfarm image push`.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
@@ -22,7 +22,9 @@ import { parseEvalConfig } from "../config/eval.js";
 import { runEvaluation } from "../eval/run-eval.js";
 import { launchTraining } from "../farm/training-run.js";
 import {
+  ENGINE_HOSTS_CERTS,
   ENGINE_HOSTS_DIR,
+  bareHost,
   type EngineHost,
   containersOn,
   startEngineHosts,
@@ -37,7 +39,7 @@ import { imageOn, pushImage } from "./images.js";
 import { fleetFromConfig, proportionalSplit } from "./fleet-setup.js";
 
 let hosts: EngineHost[];
-const certs = join(ENGINE_HOSTS_DIR, "certs");
+const certs = ENGINE_HOSTS_CERTS;
 /** The CLI as a user with the fleet's client certificate in DOCKER_CERT_PATH runs it. */
 const cli = (...args: string[]) =>
   sandfarmWithEnv({ ...process.env, DOCKER_CERT_PATH: certs }, ...args);
@@ -217,6 +219,36 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       expect(checks.find((check) => check.name === `${host.name}: memory limit`)?.ok).toBe(true);
     }
     expect(checks.some((check) => check.name.startsWith("host2:"))).toBe(false);
+  }, 120_000);
+
+  it("runs `sandfarm doctor --config FILE`: one line per engine with its version, TLS, image, free data-root space", async () => {
+    await imageEverywhere();
+    const config = join(ENGINE_HOSTS_DIR, "doctor.yaml");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        sandbox: {
+          image: MINI_IMAGE,
+          engines: hosts.map((host) => ({ ...host.spec, capacity: 50 })),
+        },
+      }),
+    );
+    const result = await sandfarmWithEnv(
+      { PATH: process.env.PATH, HOME: process.env.HOME },
+      "doctor",
+      "--json",
+      "--config",
+      config,
+    );
+    const checks = JSON.parse(result.stdout) as { name: string; ok: boolean; detail: string }[];
+    expect(checks.map((check) => [check.name, check.ok])).toEqual(
+      hosts.map((host) => [`engine ${host.name}`, true]),
+    );
+    for (const check of checks)
+      expect(check.detail).toMatch(
+        /^Docker 20\.10\.\S+ at tcp:\/\/10\.213\.\d\.2:2376 \(mutual TLS\); runtimes .*runc.*; image [0-9a-f]{12}; data-root \S+ \d+(\.\d+)? (GiB|MiB) free; capacity 50$/,
+      );
+    expect(result.code).toBe(0);
   }, 120_000);
 
   it("refuses an engine that rejects the client certificate, with a TLS error naming it", async () => {
@@ -493,4 +525,85 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       await hosts[2]!.start();
     }
   }, 240_000);
+
+  it("makes a sandbox host with deploy/sandbox-host.sh: TLS on its address, a size-limited data-root, the image loaded", async () => {
+    const host = bareHost(3);
+    await host.startContainerd();
+    const tar = join(host.dir, "image.tar");
+    execFileSync("bash", ["-c", `docker save ${MINI_IMAGE} > ${tar}`]);
+    const script = join(import.meta.dirname, "../../deploy/sandbox-host.sh");
+    const output = execFileSync(
+      "bash",
+      [
+        script,
+        "--address",
+        host.address,
+        "--certs",
+        certs,
+        "--name",
+        "box3",
+        "--capacity",
+        "40",
+        "--data-size-gb",
+        "0.25",
+        "--image-tar",
+        tar,
+      ],
+      {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          SANDFARM_HOST_PREFIX: host.dir,
+          SANDFARM_HOST_NETNS: host.netns,
+          SANDFARM_HOST_CONTAINERD: host.containerdSocket,
+          SANDFARM_HOST_CGROUP_PARENT: host.cgroupParent,
+        },
+      },
+    );
+    // The entry to paste, as the farm reads it.
+    expect(output).toContain(
+      "    - name: box3\n      host: tcp://10.213.3.2:2376\n      tls: {ca: CERTS/ca.pem, cert: CERTS/cert.pem, key: CERTS/key.pem}\n      capacity: 40\n",
+    );
+    // Its data-root is its own filesystem of about 256 MB.
+    const dataRoot = join(host.dir, "var/lib/sandfarm/docker");
+    const [size] = execFileSync("df", ["--output=size", "-B1M", dataRoot], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map(Number);
+    expect(size).toBeGreaterThan(200);
+    expect(size).toBeLessThan(260);
+    expect(((await host.docker.info()) as { DockerRootDir: string }).DockerRootDir).toBe(dataRoot);
+    // The farm reaches it over mutual TLS, and a sandbox runs there on the loaded image.
+    const fleet = fleetOf([host.spec]);
+    await fleet.start();
+    try {
+      const sandbox = await fleet.acquire();
+      expect((await sandbox.exec("echo hosted")).stdout).toBe("hosted\n");
+      await fleet.release(sandbox);
+    } finally {
+      await fleet.close();
+    }
+    // Run again, it keeps the filesystem and config and restarts the engine, which answers again
+    // (the first request may meet the old daemon's closed keep-alive connection).
+    execFileSync("bash", [script, "--address", host.address, "--certs", certs, "--name", "box3"], {
+      env: {
+        ...process.env,
+        SANDFARM_HOST_PREFIX: host.dir,
+        SANDFARM_HOST_NETNS: host.netns,
+        SANDFARM_HOST_CONTAINERD: host.containerdSocket,
+        SANDFARM_HOST_CGROUP_PARENT: host.cgroupParent,
+      },
+    });
+    await until(
+      () =>
+        host.docker.ping().then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      "the engine answers after the second run",
+    );
+    expect(((await host.docker.info()) as { DockerRootDir: string }).DockerRootDir).toBe(dataRoot);
+  }, 180_000);
 });
