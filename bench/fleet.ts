@@ -89,12 +89,14 @@ async function acquireOverhead(hosts: EngineHost[], count: number) {
   const single = await warmAcquires(pool, () => pool.stats().warm, 3, count).finally(() =>
     pool.close(),
   );
+  // Three warm sandboxes on each engine, as deep as the single pool's: both hand out a
+  // sandbox that has waited warm, not one whose runner just started.
   const fleet = fleetOver(
     hosts.map((host) => host.spec),
-    3,
+    9,
   );
   await fleet.start();
-  const placed = await warmAcquires(fleet, () => fleet.stats().warm, 3, count).finally(() =>
+  const placed = await warmAcquires(fleet, () => fleet.stats().warm, 9, count).finally(() =>
     fleet.close(),
   );
   return { single: percentile(single, 50), fleet: percentile(placed, 50) };
