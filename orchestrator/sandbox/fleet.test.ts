@@ -478,6 +478,115 @@ describe("a fleet of three TLS engines in network namespaces", () => {
     }
   }, 240_000);
 
+  it("pauses a train run whose only engine dies and finishes it when the engine is back within sandbox.engineOutageS", async () => {
+    await imageEverywhere();
+    const stub = await startVllmStub({ scripts: SCRIPT_SETS.rl!, defaultScript: "rl-10" });
+    const dir = mkdtempSync(join(tmpdir(), "sandfarm-fleet-outage-"));
+    const warnings: string[] = [];
+    try {
+      const train = writeRlTasks(dir, "outage.jsonl", 8, { script: "rl-10" });
+      const run = await launchTraining({
+        config: farmTestConfig({
+          dir,
+          stubURL: stub.baseURL,
+          train: [train],
+          runId: "fleet-outage",
+          overrides: {
+            run: { steps: 2 },
+            sandbox: {
+              image: MINI_IMAGE,
+              memoryMb: 128,
+              engines: [{ ...hosts[0]!.spec, capacity: 8 }],
+              health: QUICK_HEALTH,
+              engineOutageS: 120,
+            },
+            rollout: { groupSize: 4, groupsPerStep: 2, episodes: 8, warmSandboxes: 4 },
+          },
+        }),
+        onWarning: (message) => warnings.push(message),
+      });
+      const fleet = run.pool!;
+      let outcome: Awaited<ReturnType<typeof run.farm.run>>;
+      try {
+        const running = run.farm.run();
+        await until(() => fleet.stats().engines[0]!.inUse >= 2, 60_000, "sandboxes in use");
+        await hosts[0]!.kill();
+        await until(() => fleet.capacity === 0, 15_000, "the only engine ejected");
+        // Down for a while: nothing is admitted, nothing halts.
+        await new Promise((done) => setTimeout(done, 2000));
+        expect(fleet.stats().inUse).toBe(0);
+        await hosts[0]!.start();
+        outcome = await running;
+      } finally {
+        await run.close();
+      }
+      expect(outcome).toMatchObject({ status: "finished", steps: 2 });
+      expect(outcome.engineRetries).toBeGreaterThanOrEqual(1);
+      expect(warnings.some((line) => line.startsWith("engine 'host0' ejected"))).toBe(true);
+      expect(warnings.some((line) => line.startsWith("engine 'host0' readmitted after"))).toBe(
+        true,
+      );
+      const batched = readSpooledBatches(run.runDir).flatMap((batch) => batch.rolloutIds);
+      expect(batched).toHaveLength(2 * 2 * 4);
+      expect(new Set(batched).size).toBe(batched.length);
+    } finally {
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+      if (
+        !(await hosts[0]!.docker.ping().then(
+          () => true,
+          () => false,
+        ))
+      )
+        await hosts[0]!.start();
+    }
+  }, 240_000);
+
+  it("halts a train run whose only engine stays down past sandbox.engineOutageS, with the engine's reason", async () => {
+    await imageEverywhere();
+    const stub = await startVllmStub({ scripts: SCRIPT_SETS.rl!, defaultScript: "rl-10" });
+    const dir = mkdtempSync(join(tmpdir(), "sandfarm-fleet-halt-"));
+    try {
+      const train = writeRlTasks(dir, "halt.jsonl", 8, { script: "rl-10" });
+      const run = await launchTraining({
+        config: farmTestConfig({
+          dir,
+          stubURL: stub.baseURL,
+          train: [train],
+          runId: "fleet-halt",
+          overrides: {
+            run: { steps: 2 },
+            sandbox: {
+              image: MINI_IMAGE,
+              memoryMb: 128,
+              engines: [{ ...hosts[0]!.spec, capacity: 8 }],
+              health: QUICK_HEALTH,
+              engineOutageS: 3,
+            },
+            rollout: { groupSize: 4, groupsPerStep: 2, episodes: 8, warmSandboxes: 4 },
+          },
+        }),
+      });
+      let outcome: Awaited<ReturnType<typeof run.farm.run>>;
+      try {
+        const running = run.farm.run();
+        await until(() => run.pool!.stats().engines[0]!.inUse >= 2, 60_000, "sandboxes in use");
+        await hosts[0]!.kill();
+        outcome = await running;
+      } finally {
+        await run.close();
+      }
+      expect(outcome.status).toBe("halted");
+      expect(outcome.message).toMatch(
+        /^no sandbox engine has been healthy for \d+ s \(sandbox\.engineOutageS 3\): host0: .*\. Bring an engine back \(`sandfarm sandbox doctor`\), then `sandfarm train --resume`$/,
+      );
+    } finally {
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+      await hosts[0]!.start();
+    }
+  }, 240_000);
+
   it("finishes an eval over three engines when one is killed mid-run: every rollout scored, the lost ones run again elsewhere", async () => {
     await imageEverywhere();
     const stub = await startVllmStub({ scripts: SCRIPT_SETS.rl!, defaultScript: "rl-10" });
