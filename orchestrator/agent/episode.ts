@@ -51,6 +51,15 @@ export interface SandboxSource {
   checkEngines?(): Promise<void>;
   /** Why the run should stop: every engine out past the outage bound. */
   outage?(): string | undefined;
+  /** Each engine's state now (a fleet), for the step metrics. */
+  engineStats?(): {
+    name: string;
+    healthy: boolean;
+    inUse: number;
+    warm: number;
+    capacity: number;
+    ejections: number;
+  }[];
   /** Calls `listener` when capacity changes; returns the unsubscribe. */
   onChange?(listener: () => void): () => void;
 }

@@ -159,6 +159,16 @@ export function renderReportMarkdown(report: EvalReport): string {
             .join(", ")}`,
         ]
       : []),
+    ...(report.engines
+      ? [
+          `- Sandbox engines: ${report.engines.engines
+            .map(
+              (engine) =>
+                `${engine.name} (${engine.healthy ? "healthy" : "ejected"}, ${engine.ejections} ejection(s), capacity ${engine.capacity})`,
+            )
+            .join(", ")}; ${report.engines.rerun} rollout(s) run again after an engine loss`,
+        ]
+      : []),
     ...report.taskFiles.map(
       (entry) =>
         `- Tasks: \`${entry.file}\` (${entry.tasks} tasks, sha256 ${entry.sha256.slice(0, 12)})`,

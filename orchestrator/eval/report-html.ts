@@ -470,6 +470,18 @@ function reportHeader(report: EvalReport, modes: readonly Mode[]): string {
       "sandbox",
       `${esc(sandbox.image ?? sandbox.backend ?? "")}${sandbox.id ? ` <span class="sub">${esc(sandbox.id.slice(0, 19))}</span>` : ""}`,
     ]);
+  // Reports written before the field existed have no `engines`.
+  const engines = (report as Partial<EvalReport>).engines;
+  if (engines)
+    facts.push([
+      "sandbox engines",
+      `${engines.engines
+        .map(
+          (engine) =>
+            `${esc(engine.name)} (${engine.healthy ? "healthy" : "ejected"}, ${engine.ejections} ejection(s), capacity ${engine.capacity})`,
+        )
+        .join(", ")}; ${engines.rerun} rollout(s) run again after an engine loss`,
+    ]);
   if (report.scoring)
     facts.push(["judge", report.scoring.judge === null ? "none" : esc(report.scoring.judge)]);
   if (report.taskFiles.length > 0)

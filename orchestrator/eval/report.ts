@@ -111,6 +111,15 @@ export interface ReportMeta {
   skippedRows?: string[];
   /** What the calls were sent and the limits they ran under. */
   generation?: GenerationFacts;
+  /** The sandbox engines at the end of the run (sandbox mode), with rollouts run again. */
+  engines?: EnginesFacts;
+}
+
+/** The fleet an eval ran on: each engine's health and ejections, and rollouts run again. */
+export interface EnginesFacts {
+  engines: { name: string; healthy: boolean; ejections: number; capacity: number }[];
+  /** Rollouts whose engine was ejected under them, run again elsewhere. */
+  rerun: number;
 }
 
 /** The sampling each mode's calls carried (only the keys set), the template switches, the fit. */
@@ -141,6 +150,8 @@ export interface EvalReport {
   skippedRows?: string[];
   /** What the calls were sent and the limits they ran under (absent in older reports). */
   generation?: GenerationFacts;
+  /** The sandbox engines (sandbox mode; absent in older reports). */
+  engines?: EnginesFacts;
   /** Rollouts by mode: scored + failed. */
   rollouts: Partial<Record<Mode, number>>;
   domains: Record<string, Partial<Record<Mode, ModeSummary>> & { gain: number | null }>;
@@ -376,6 +387,7 @@ export function computeReport(records: readonly EvalRecord[], meta: ReportMeta):
     policy: meta.policy ?? null,
     sandfarm: meta.sandfarm ?? null,
     sandbox: meta.sandbox ?? null,
+    ...(meta.engines ? { engines: meta.engines } : {}),
     taskFiles: meta.taskFiles ?? [],
     scoring: meta.scoring ?? null,
     notes: meta.notes ?? [],

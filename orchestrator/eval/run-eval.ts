@@ -56,7 +56,13 @@ import {
   DurableAppender,
   slimRecord,
 } from "./records.js";
-import { type EvalReport, type Mode, type ReportMeta, computeReport } from "./report.js";
+import {
+  type EnginesFacts,
+  type EvalReport,
+  type Mode,
+  type ReportMeta,
+  computeReport,
+} from "./report.js";
 import { writeReportFiles } from "./write-report.js";
 
 export interface EvalRunOptions {
@@ -364,6 +370,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
   closers.push(() => closeSync(file));
   const appender = new DurableAppender(file);
   let cancelled = false;
+  let engines: EnginesFacts["engines"] | undefined;
   try {
     closers.push(raisePriority(config.nice));
     // One policy version throughout: no cache salt per version.
@@ -466,12 +473,20 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRunRes
     const failure = settled.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
     cancelled = options.signal?.aborted ?? false;
+    engines = pool?.engineStats().map(({ name, healthy, ejections, capacity }) => ({
+      name,
+      healthy,
+      ejections,
+      capacity,
+    }));
   } finally {
     for (const closer of closers.reverse()) await closer();
   }
   const records = [...done.values()];
   if (cancelled) return { runDir, records, cancelled };
-  const report = computeReport(records, reportMeta(config, loaded, sandbox, fitted));
+  const meta = reportMeta(config, loaded, sandbox, fitted);
+  if (engines) meta.engines = { engines, rerun: progress.engineRetries ?? 0 };
+  const report = computeReport(records, meta);
   writeReportFiles(runDir, report);
   return { runDir, report, records, cancelled };
 }

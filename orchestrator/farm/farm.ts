@@ -200,6 +200,17 @@ export class Farm {
       onStep: (step, metrics) => this.afterStep(step, metrics),
       wake: () => this.wake(),
       onFailure: (error) => this.fail(error),
+      engines: () =>
+        services.config.run.mode === "sandbox"
+          ? services.sandboxes?.engineStats?.().map((engine) => ({
+              name: engine.name,
+              healthy: engine.healthy,
+              in_use: engine.inUse,
+              warm: engine.warm,
+              capacity: engine.capacity,
+              ejections: engine.ejections,
+            }))
+          : undefined,
     });
   }
 

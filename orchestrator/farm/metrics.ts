@@ -78,6 +78,19 @@ export interface StepMetrics {
   rollouts_per_s: number;
   turns_per_s: number;
   tokens_per_s: number;
+  /** The sandbox engines when the step finished (sandbox mode with a fleet). */
+  engines?: EngineAtStep[];
+}
+
+/** One sandbox engine as a finished step saw it. */
+export interface EngineAtStep {
+  name: string;
+  healthy: boolean;
+  in_use: number;
+  warm: number;
+  capacity: number;
+  /** Times it was ejected so far in this session. */
+  ejections: number;
 }
 
 const mean = (values: readonly number[]) =>

@@ -7,7 +7,10 @@ import { sandfarm } from "../../testing/cli.js";
 import { readTrainingRun, trainingReportHtml, writeTrainingReport } from "./report-html.js";
 
 /** A run directory as `sandfarm train` leaves it, with made-up numbers. */
-function writeRun(dir: string, options: { validation: boolean; trainer: boolean }): void {
+function writeRun(
+  dir: string,
+  options: { validation: boolean; trainer: boolean; engines?: boolean },
+): void {
   const lines = (rows: unknown[]) => rows.map((row) => `${JSON.stringify(row)}\n`).join("");
   writeFileSync(
     join(dir, "config.json"),
@@ -34,6 +37,28 @@ function writeRun(dir: string, options: { validation: boolean; trainer: boolean 
         staleness_max: 1,
         rollouts_per_s: 100 + step,
         tokens_per_s: 5000,
+        ...(options.engines
+          ? {
+              engines: [
+                {
+                  name: "box1",
+                  healthy: true,
+                  in_use: 3 + step,
+                  warm: 2,
+                  capacity: 8,
+                  ejections: 0,
+                },
+                {
+                  name: "box2",
+                  healthy: step < 2,
+                  in_use: 0,
+                  warm: 0,
+                  capacity: 8,
+                  ejections: step < 2 ? 0 : 1,
+                },
+              ],
+            }
+          : {}),
       })),
     ),
   );
@@ -162,6 +187,28 @@ describe("the training run's report.html, rendered by Chromium", () => {
     for (const chart of ["validation", "loss", "mismatch"])
       expect(plain).toMatch(new RegExp(`<figure data-chart="${chart}">.*Not recorded in this run`));
   }, 60_000);
+
+  it("lists the sandbox engines at the last step, when the run had a fleet", () => {
+    const withFleet = join(dir, "fleet");
+    mkdirSync(withFleet);
+    writeRun(withFleet, { validation: false, trainer: false, engines: true });
+    const html = readFileSync(writeTrainingReport(withFleet), "utf8");
+    const table = /<section data-table="engines">([\s\S]*?)<\/section>/.exec(html)![1]!;
+    expect(table).toContain("<p>At step 3.");
+    expect(
+      [...table.matchAll(/<tr><th>(box\d)<\/th>((?:<td>[^<]*<\/td>)+)<\/tr>/g)].map((row) => [
+        row[1],
+        row[2],
+      ]),
+    ).toEqual([
+      ["box1", "<td>yes</td><td>0</td><td>6</td><td>2</td><td>8</td>"],
+      ["box2", "<td>no (ejected)</td><td>1</td><td>0</td><td>0</td><td>8</td>"],
+    ]);
+    const plain = join(dir, "plain");
+    mkdirSync(plain);
+    writeRun(plain, { validation: false, trainer: false });
+    expect(readFileSync(writeTrainingReport(plain), "utf8")).not.toContain('data-table="engines"');
+  });
 
   it("overlays training runs' curves for sandfarm compare, and refuses to mix them with eval runs", async () => {
     const runs = ["a", "b"].map((name, index) => {

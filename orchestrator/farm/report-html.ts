@@ -157,6 +157,22 @@ function summaryTable(files: TrainingRunFiles): string {
     .join("")}</tbody></table>`;
 }
 
+/**
+ * The sandbox engines at the last step that recorded them: health, ejections, sandboxes in use
+ * and warm against capacity; nothing when the run had no fleet (plain mode, older runs).
+ */
+function enginesTable(steps: readonly StepMetrics[]): string {
+  const last = steps.findLast((step) => step.engines && step.engines.length > 0);
+  if (!last?.engines) return "";
+  const rows = last.engines
+    .map(
+      (engine) =>
+        `<tr><th>${esc(engine.name)}</th><td>${engine.healthy ? "yes" : "no (ejected)"}</td><td>${engine.ejections}</td><td>${engine.in_use}</td><td>${engine.warm}</td><td>${engine.capacity}</td></tr>`,
+    )
+    .join("");
+  return `<section data-table="engines"><h2>Sandbox engines</h2><p>At step ${last.step}. Ejections count this session's; their groups ran again elsewhere.</p><table class="numbers"><thead><tr><th>engine</th><th>healthy</th><th>ejections</th><th>in use</th><th>warm</th><th>capacity</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 export function trainingReportHtml(files: TrainingRunFiles): string {
   const { steps, acks } = files;
   const domains = [...new Set(steps.flatMap((step) => Object.keys(step.domains)))].sort();
@@ -353,6 +369,7 @@ export function trainingReportHtml(files: TrainingRunFiles): string {
   ];
   const body = `<h1>Training run ${esc(files.runId)}</h1>
 ${summaryTable(files)}
+${enginesTable(steps)}
 ${charts.join("\n")}`;
   return htmlPage(`Training report ${files.runId}`, body);
 }

@@ -23,7 +23,13 @@ import type { TrainingRow } from "../../trainer-bridge/training-row.js";
 import type { FarmConfig } from "../config/train.js";
 import type { RolloutResult } from "./groups.js";
 import type { FarmJournal } from "./journal.js";
-import { type FarmGauges, type GroupSummary, StepTally, type StepMetrics } from "./metrics.js";
+import {
+  type EngineAtStep,
+  type FarmGauges,
+  type GroupSummary,
+  StepTally,
+  type StepMetrics,
+} from "./metrics.js";
 
 export interface StepLedgerServices {
   config: Pick<FarmConfig, "sink">;
@@ -51,6 +57,8 @@ export interface StepLedgerHooks {
   wake(): void;
   /** A batch failed to commit in the background: the run cannot go on. */
   onFailure(error: unknown): void;
+  /** The sandbox engines now, recorded with each step (sandbox mode with a fleet). */
+  engines?(): EngineAtStep[] | undefined;
 }
 
 /** A decided group, as its step's metrics count it. */
@@ -204,6 +212,8 @@ export class StepLedger {
             tokens: this.totals.tokens - this.rate.tokens,
           },
         });
+        const engines = this.hooks.engines?.();
+        if (engines) metrics.engines = engines;
         this.rate = { at: now, ...this.totals };
         this.tallies.delete(step);
         await appendFile(

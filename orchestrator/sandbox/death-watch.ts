@@ -25,6 +25,9 @@ export class DeathWatch {
   /** Unix seconds of the last event seen, to resume from after a dropped stream. */
   private lastEventAt?: number;
 
+  /** Told when the engine's events stream ends while sandboxes are watched (engine health). */
+  onLost?: () => void;
+
   constructor(private readonly docker: Docker) {}
 
   /** Calls `onDeath` once if the container dies; returns a function that stops watching. */
@@ -74,6 +77,7 @@ export class DeathWatch {
     const lost = (): void => {
       if (this.events !== events) return;
       this.events = undefined;
+      if (this.listeners.size > 0) this.onLost?.();
       // Still watching: pick up again from the last event seen, so no death is missed.
       if (this.listeners.size > 0)
         setTimeout(() => void this.ensureOpen().catch(() => undefined), 100);

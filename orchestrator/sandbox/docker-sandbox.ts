@@ -69,6 +69,11 @@ export class DockerBackend {
     this.deaths = new DeathWatch(docker);
   }
 
+  /** Called when the engine's events stream ends while sandboxes run (the fleet checks it). */
+  set onEventsLost(listener: (() => void) | undefined) {
+    this.deaths.onLost = listener;
+  }
+
   async create(): Promise<DockerSandbox> {
     const { config } = this;
     const labels = sandboxLabels(config.runId, config.ttlS);

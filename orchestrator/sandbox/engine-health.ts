@@ -79,14 +79,16 @@ export class EngineHealth {
    * Pings now, up to `failures` times back to back, and ejects the engine if none answers: a
    * caller that just saw a sandbox fail asks before blaming anything else.
    */
-  async checkNow(): Promise<void> {
+  async checkNow(why?: string): Promise<void> {
     if (!this.healthy || this.stopped) return;
     let failure: string | undefined;
     for (let attempt = 0; attempt < this.settings.failures; attempt++) {
       failure = await this.pingOnce();
       if (failure === undefined || !this.healthy) return;
     }
-    this.eject(`${this.settings.failures} pings in a row failed; the last: ${failure}`);
+    this.eject(
+      `${why ? `${why}, and ` : ""}${this.settings.failures} pings in a row failed; the last: ${failure}`,
+    );
   }
 
   private schedule(delayMs: number): void {

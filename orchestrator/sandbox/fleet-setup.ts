@@ -9,7 +9,6 @@
  * await fleet.start();
  */
 import Docker from "dockerode";
-import type { SandboxBackend } from "./backend.js";
 import { type SandboxConfig, startsPerSecond } from "./config.js";
 import { DockerBackend } from "./docker-sandbox.js";
 import {
@@ -97,13 +96,14 @@ export function fleetFromConfig(config: SandboxConfig, options: FleetOptions): S
   return new SandboxFleet(
     specs.map((spec, index) => {
       const docker = new Docker(engineConnection(spec));
-      const backend: SandboxBackend = new DockerBackend(engineConfig(config, spec), docker);
+      const backend = new DockerBackend(engineConfig(config, spec), docker);
       return {
         name: spec.name,
         host: spec.host,
         capacity: spec.capacity,
         docker,
         spec,
+        events: backend,
         pool: new SandboxPool(backend, {
           warmSize: warm[index]!,
           maxConcurrentStarts: options.maxConcurrentStarts,

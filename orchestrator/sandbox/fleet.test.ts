@@ -4,7 +4,7 @@
  * machine's binaries (testing/mini-image.ts) that the tests push with `sandfarm image push`.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
@@ -446,6 +446,17 @@ describe("a fleet of three TLS engines in network namespaces", () => {
           "m",
         ),
       );
+      // Each step's metrics line records the engines; the last has host1 out.
+      const steps = readRunLines<{
+        engines?: { name: string; healthy: boolean; ejections: number }[];
+      }>(run.runDir, "metrics.jsonl");
+      expect(
+        steps.at(-1)!.engines!.map((engine) => [engine.name, engine.healthy, engine.ejections]),
+      ).toEqual([
+        ["host0", true, 0],
+        ["host1", false, 1],
+        ["host2", true, 0],
+      ]);
       // Every slot decided once: 9 groups batched, each whole, none twice.
       const journal = readRunLines<{ type: string; groupId?: string; verdict?: string }>(
         run.runDir,
@@ -477,6 +488,34 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       await hosts[1]!.start();
     }
   }, 240_000);
+
+  it("hears an engine die through its events stream, long before the next ping", async () => {
+    await imageEverywhere();
+    const events: FleetEvent[] = [];
+    const fleet = fleetFromConfig(
+      parseSandboxConfig({
+        ...{ image: MINI_IMAGE, memoryMb: 128, runId: "fleet-test" },
+        engines: [hosts[0]!.spec],
+        // Pings a minute apart: only the events stream can tell in time.
+        health: { ...QUICK_HEALTH, intervalMs: 60_000 },
+      }),
+      { warmSize: 0, maxConcurrentStarts: 2, onEvent: (event) => events.push(event) },
+    );
+    await fleet.start();
+    try {
+      const sandbox = await fleet.acquire(); // its death watch holds the events stream open
+      await hosts[0]!.kill();
+      await until(() => events.length > 0, 15_000, "ejection");
+      expect(events[0]).toMatchObject({ kind: "ejected", engine: "host0", lostSandboxes: 1 });
+      expect((events[0] as { reason: string }).reason).toMatch(
+        /^its events stream ended, and 2 pings in a row failed; the last: /,
+      );
+      await fleet.release(sandbox);
+    } finally {
+      await fleet.close();
+      await hosts[0]!.start();
+    }
+  }, 120_000);
 
   it("pauses a train run whose only engine dies and finishes it when the engine is back within sandbox.engineOutageS", async () => {
     await imageEverywhere();
@@ -628,6 +667,18 @@ describe("a fleet of three TLS engines in network namespaces", () => {
       expect(result.records.every((record) => record.trainable)).toBe(true);
       expect(result.report!.sandbox).toBeDefined();
       expect(most).toBeGreaterThanOrEqual(1);
+      // The report names the engines, the one that was lost, and the rollouts run again.
+      expect(result.report!.engines).toEqual({
+        engines: [
+          { name: "host0", healthy: true, ejections: 0, capacity: 2 },
+          { name: "host1", healthy: true, ejections: 0, capacity: 2 },
+          { name: "host2", healthy: false, ejections: 1, capacity: 64 },
+        ],
+        rerun: most,
+      });
+      expect(readFileSync(join(result.runDir, "report.md"), "utf8")).toContain(
+        `- Sandbox engines: host0 (healthy, 0 ejection(s), capacity 2), host1 (healthy, 0 ejection(s), capacity 2), host2 (ejected, 1 ejection(s), capacity 64); ${most} rollout(s) run again after an engine loss\n`,
+      );
     } finally {
       await stub.close();
       rmSync(dir, { recursive: true, force: true });

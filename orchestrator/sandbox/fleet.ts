@@ -38,6 +38,8 @@ export interface FleetEngine {
   readonly docker?: Docker;
   /** Its `sandbox.engines` entry; absent for the local backend. */
   readonly spec?: EngineSpec;
+  /** Where the engine's events stream ending is heard (a Docker backend). */
+  readonly events?: { onEventsLost: (() => void) | undefined };
 }
 
 /** One engine's line in `stats()` and `sandfarm fleet status`. */
@@ -317,6 +319,11 @@ export class SandboxFleet {
     };
   }
 
+  /** Each engine's line of `stats()`. */
+  engineStats(): EngineStats[] {
+    return this.stats().engines;
+  }
+
   /** Starts the engine's health watch (Docker engines only). */
   private watch(member: Member): void {
     const { docker, spec } = member.engine;
@@ -333,6 +340,10 @@ export class SandboxFleet {
       // Ejected before watching began (unreachable at start): probe it back.
       member.healthy,
     );
+    // The events stream ending (engine gone) is checked at once, not at the next ping.
+    if (member.engine.events)
+      member.engine.events.onEventsLost = () =>
+        void member.health?.checkNow("its events stream ended");
     member.engine.pool.onStart = (error, seconds) => {
       member.health?.recordStart(error);
       this.settings.onStart?.(member.engine.name, seconds, error);
