@@ -86,6 +86,14 @@ const rolloutSchema = z
       .describe(
         "A group hit by an infrastructure failure is retried on its task; halt after this many in a row.",
       ),
+    engineLossRetries: z
+      .number()
+      .int()
+      .min(0)
+      .default(3)
+      .describe(
+        "Times a slot's group runs again after its sandbox engine was ejected under it before such a loss counts toward maxInfraFailures.",
+      ),
   })
   .prefault({});
 

@@ -122,6 +122,8 @@ interface SlotState {
   attempt: number;
   refills: number;
   decided: boolean;
+  /** Its groups' losses to an ejected engine this session (`rollout.engineLossRetries`). */
+  engineLosses?: number;
 }
 
 interface TrajectoryRecord {
@@ -583,9 +585,15 @@ export class Farm {
       (this.services.sandboxes?.ejections ?? 0) >
       (this.ejectionsAtStart.get(result.plan.groupId) ?? 0);
     if (verdict === "masked_infrastructure") {
-      if (acrossEjection) this.engineRetries++;
-      else this.consecutiveInfra++;
-      this.services.gauges.infraRetries.inc({ cause: acrossEjection ? "engine_lost" : "other" });
+      // Within the slot's budget of engine losses; past it, a loss counts like any failure.
+      const engineLost =
+        acrossEjection &&
+        (state.engineLosses ?? 0) < this.services.config.rollout.engineLossRetries;
+      if (engineLost) {
+        state.engineLosses = (state.engineLosses ?? 0) + 1;
+        this.engineRetries++;
+      } else this.consecutiveInfra++;
+      this.services.gauges.infraRetries.inc({ cause: engineLost ? "engine_lost" : "other" });
     } else this.consecutiveInfra = 0;
     this.steps.recordGroup({
       step: state.step,
